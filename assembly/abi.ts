@@ -1,0 +1,62 @@
+// The contract between the WASM core (assembly/) and its one bridge (src/dataplane/).
+//
+// This file is compiled twice: by asc into the module and by tsc into the TypeScript side, so it
+// must stay in the subset both understand: plain `export const NAME = <integer expression>;`.
+// Sizes are in bytes unless the name says otherwise.
+
+// RFC 8439 §2.8: 256-bit key, 96-bit nonce, 128-bit tag.
+export const KEY_BYTES = 32;
+export const NONCE_BYTES = 12;
+export const TAG_BYTES = 16;
+// draft-irtf-cfrg-xchacha §2: 192-bit nonce, of which HChaCha20 takes the first 128 bits.
+export const XNONCE_BYTES = 24;
+export const HCHACHA_NONCE_BYTES = 16;
+
+// Largest plaintext one AEAD call accepts: an IPv4/IPv6 packet is at most 65,535 bytes.
+export const MAX_MESSAGE_BYTES = 65535;
+// Largest associated data of a one-shot call (WireGuard's handshake uses a 32-byte hash).
+export const MAX_AAD_BYTES = 1024;
+
+// Key slots hold the transport keys of every live keypair (send and receive keys of the
+// previous/current/next keypair of each peer), addressed by index.
+export const KEY_SLOT_COUNT = 4096;
+
+// A batch is up to BATCH_MAX_SLOTS messages described by a descriptor table; the messages live
+// in the packet arena at offsets the caller chooses (one ARENA_SLOT_BYTES stride per message
+// fits the largest message plus header and tag).
+export const BATCH_MAX_SLOTS = 128;
+export const ARENA_SLOT_BYTES = 65536 + 64;
+export const ARENA_BYTES = BATCH_MAX_SLOTS * ARENA_SLOT_BYTES;
+
+// Batch descriptor layout, DESCRIPTOR_BYTES per message, little-endian:
+//   0       8      12       16       20       24
+//   +-------+------+--------+--------+--------+
+//   |counter|key   |offset  |length  |status  |
+//   |u64    |slot  |u32     |u32     |u32     |
+//   +-------+------+--------+--------+--------+
+// counter: WireGuard nonce counter (nonce = 4 zero bytes || counter, little-endian).
+// offset:  where the message starts in the arena.
+// length:  seal: plaintext bytes (the tag is appended after them, so offset + length + 16 must
+//          fit in the arena); open: sealed bytes including the 16-byte tag.
+// status:  written by the core, one of the STATUS_* codes below.
+export const DESCRIPTOR_BYTES = 24;
+export const DESCRIPTOR_COUNTER = 0;
+export const DESCRIPTOR_KEY_SLOT = 8;
+export const DESCRIPTOR_OFFSET = 12;
+export const DESCRIPTOR_LENGTH = 16;
+export const DESCRIPTOR_STATUS = 20;
+
+// Status codes returned by one-shot calls and written per batch slot. Nothing the network sends
+// can make the core trap: every bad input maps to one of these.
+export const STATUS_OK = 0;
+// The tag did not verify; no plaintext was written.
+export const STATUS_AUTH_FAILED = 1;
+// A length is out of range (message over MAX_MESSAGE_BYTES, sealed message shorter than a tag,
+// AAD over MAX_AAD_BYTES, batch count over BATCH_MAX_SLOTS).
+export const STATUS_BAD_LENGTH = 2;
+// offset + length (+ tag) does not fit in the arena.
+export const STATUS_OUT_OF_BOUNDS = 3;
+// Key slot index is not below KEY_SLOT_COUNT.
+export const STATUS_BAD_KEY_SLOT = 4;
+// Key slot is empty (never set, or zeroed): refusing beats encrypting under an all-zero key.
+export const STATUS_NO_KEY = 5;

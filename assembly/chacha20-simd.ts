@@ -1,0 +1,90 @@
+// ChaCha20, four blocks per call with 128-bit SIMD (RFC 8439 §2.3, same results as the scalar
+// path in chacha20.ts, which the tests check on every vector).
+//
+// Layout: "vertical". Vector xi holds word i of four consecutive blocks (counters c..c+3), so
+// one quarter round on vectors is four quarter rounds, and no lane ever crosses to another.
+// Flow:
+//   1. splat key, constants and nonce words; word 12 gets counters c, c+1, c+2, c+3;
+//   2. ten double rounds; rotations by 16 and 8 are byte shuffles, by 12 and 7 shift pairs;
+//   3. add the input state back, transpose each 4×4 group of words into block order;
+//   4. XOR 256 bytes of input and store.
+
+import { SIGMA0, SIGMA1, SIGMA2, SIGMA3 } from "./chacha20";
+
+export const BLOCKS4_BYTES: usize = 256;
+
+// @ts-ignore: decorator
+@inline function rotl16(v: v128): v128 {
+  return i8x16.shuffle(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+}
+// @ts-ignore: decorator
+@inline function rotl8(v: v128): v128 {
+  return i8x16.shuffle(v, v, 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14);
+}
+// @ts-ignore: decorator
+@inline function rotl12(v: v128): v128 {
+  return v128.or(i32x4.shl(v, 12), i32x4.shr_u(v, 20));
+}
+// @ts-ignore: decorator
+@inline function rotl7(v: v128): v128 {
+  return v128.or(i32x4.shl(v, 7), i32x4.shr_u(v, 25));
+}
+
+// Transposes words i..i+3 of the four blocks (vectors a, b, c, d hold words i, i+1, i+2, i+3)
+// and XORs them into bytes 4i..4i+15 of each of the four 64-byte blocks at src → dst.
+// @ts-ignore: decorator
+@inline function xorWordGroup(a: v128, b: v128, c: v128, d: v128, src: usize, dst: usize): void {
+  const ab01 = i32x4.shuffle(a, b, 0, 4, 1, 5); // block0: a b, block1: a b
+  const ab23 = i32x4.shuffle(a, b, 2, 6, 3, 7); // block2, block3
+  const cd01 = i32x4.shuffle(c, d, 0, 4, 1, 5);
+  const cd23 = i32x4.shuffle(c, d, 2, 6, 3, 7);
+  v128.store(dst, v128.xor(v128.load(src), i64x2.shuffle(ab01, cd01, 0, 2)));
+  v128.store(dst + 64, v128.xor(v128.load(src + 64), i64x2.shuffle(ab01, cd01, 1, 3)));
+  v128.store(dst + 128, v128.xor(v128.load(src + 128), i64x2.shuffle(ab23, cd23, 0, 2)));
+  v128.store(dst + 192, v128.xor(v128.load(src + 192), i64x2.shuffle(ab23, cd23, 1, 3)));
+}
+
+// XORs four ChaCha20 blocks (key at `key`, counters counter..counter+3, nonce words n0..n2)
+// from `src` into `dst`: 256 bytes each, may alias.
+export function chachaXorBlocks4(key: usize, counter: u32, n0: u32, n1: u32, n2: u32, src: usize, dst: usize): void {
+  const k0 = load<u32>(key, 0), k1 = load<u32>(key, 4), k2 = load<u32>(key, 8), k3 = load<u32>(key, 12);
+  const k4 = load<u32>(key, 16), k5 = load<u32>(key, 20), k6 = load<u32>(key, 24), k7 = load<u32>(key, 28);
+  const counters = i32x4.add(i32x4.splat(counter), i32x4(0, 1, 2, 3));
+  let x0 = i32x4.splat(SIGMA0), x1 = i32x4.splat(SIGMA1), x2 = i32x4.splat(SIGMA2), x3 = i32x4.splat(SIGMA3);
+  let x4 = i32x4.splat(k0), x5 = i32x4.splat(k1), x6 = i32x4.splat(k2), x7 = i32x4.splat(k3);
+  let x8 = i32x4.splat(k4), x9 = i32x4.splat(k5), x10 = i32x4.splat(k6), x11 = i32x4.splat(k7);
+  let x12 = counters, x13 = i32x4.splat(n0), x14 = i32x4.splat(n1), x15 = i32x4.splat(n2);
+  for (let round = 0; round < 10; round++) {
+    // Column round.
+    x0 = i32x4.add(x0, x4); x12 = rotl16(v128.xor(x12, x0)); x8 = i32x4.add(x8, x12); x4 = rotl12(v128.xor(x4, x8));
+    x1 = i32x4.add(x1, x5); x13 = rotl16(v128.xor(x13, x1)); x9 = i32x4.add(x9, x13); x5 = rotl12(v128.xor(x5, x9));
+    x2 = i32x4.add(x2, x6); x14 = rotl16(v128.xor(x14, x2)); x10 = i32x4.add(x10, x14); x6 = rotl12(v128.xor(x6, x10));
+    x3 = i32x4.add(x3, x7); x15 = rotl16(v128.xor(x15, x3)); x11 = i32x4.add(x11, x15); x7 = rotl12(v128.xor(x7, x11));
+    x0 = i32x4.add(x0, x4); x12 = rotl8(v128.xor(x12, x0)); x8 = i32x4.add(x8, x12); x4 = rotl7(v128.xor(x4, x8));
+    x1 = i32x4.add(x1, x5); x13 = rotl8(v128.xor(x13, x1)); x9 = i32x4.add(x9, x13); x5 = rotl7(v128.xor(x5, x9));
+    x2 = i32x4.add(x2, x6); x14 = rotl8(v128.xor(x14, x2)); x10 = i32x4.add(x10, x14); x6 = rotl7(v128.xor(x6, x10));
+    x3 = i32x4.add(x3, x7); x15 = rotl8(v128.xor(x15, x3)); x11 = i32x4.add(x11, x15); x7 = rotl7(v128.xor(x7, x11));
+    // Diagonal round.
+    x0 = i32x4.add(x0, x5); x15 = rotl16(v128.xor(x15, x0)); x10 = i32x4.add(x10, x15); x5 = rotl12(v128.xor(x5, x10));
+    x1 = i32x4.add(x1, x6); x12 = rotl16(v128.xor(x12, x1)); x11 = i32x4.add(x11, x12); x6 = rotl12(v128.xor(x6, x11));
+    x2 = i32x4.add(x2, x7); x13 = rotl16(v128.xor(x13, x2)); x8 = i32x4.add(x8, x13); x7 = rotl12(v128.xor(x7, x8));
+    x3 = i32x4.add(x3, x4); x14 = rotl16(v128.xor(x14, x3)); x9 = i32x4.add(x9, x14); x4 = rotl12(v128.xor(x4, x9));
+    x0 = i32x4.add(x0, x5); x15 = rotl8(v128.xor(x15, x0)); x10 = i32x4.add(x10, x15); x5 = rotl7(v128.xor(x5, x10));
+    x1 = i32x4.add(x1, x6); x12 = rotl8(v128.xor(x12, x1)); x11 = i32x4.add(x11, x12); x6 = rotl7(v128.xor(x6, x11));
+    x2 = i32x4.add(x2, x7); x13 = rotl8(v128.xor(x13, x2)); x8 = i32x4.add(x8, x13); x7 = rotl7(v128.xor(x7, x8));
+    x3 = i32x4.add(x3, x4); x14 = rotl8(v128.xor(x14, x3)); x9 = i32x4.add(x9, x14); x4 = rotl7(v128.xor(x4, x9));
+  }
+  // Feed-forward (§2.3 step "add the original input words"), then out in block order.
+  x0 = i32x4.add(x0, i32x4.splat(SIGMA0)); x1 = i32x4.add(x1, i32x4.splat(SIGMA1));
+  x2 = i32x4.add(x2, i32x4.splat(SIGMA2)); x3 = i32x4.add(x3, i32x4.splat(SIGMA3));
+  xorWordGroup(x0, x1, x2, x3, src, dst);
+  x4 = i32x4.add(x4, i32x4.splat(k0)); x5 = i32x4.add(x5, i32x4.splat(k1));
+  x6 = i32x4.add(x6, i32x4.splat(k2)); x7 = i32x4.add(x7, i32x4.splat(k3));
+  xorWordGroup(x4, x5, x6, x7, src + 16, dst + 16);
+  x8 = i32x4.add(x8, i32x4.splat(k4)); x9 = i32x4.add(x9, i32x4.splat(k5));
+  x10 = i32x4.add(x10, i32x4.splat(k6)); x11 = i32x4.add(x11, i32x4.splat(k7));
+  xorWordGroup(x8, x9, x10, x11, src + 32, dst + 32);
+  x12 = i32x4.add(x12, counters); x13 = i32x4.add(x13, i32x4.splat(n0));
+  x14 = i32x4.add(x14, i32x4.splat(n1)); x15 = i32x4.add(x15, i32x4.splat(n2));
+  xorWordGroup(x12, x13, x14, x15, src + 48, dst + 48);
+}

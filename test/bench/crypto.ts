@@ -1,0 +1,204 @@
+// npm run bench:crypto [-- --json] [-- --seconds S]
+//
+// ChaCha20-Poly1305 seal and open throughput, in one run, at 64, 512, 1420 and 8192-byte
+// messages, for:
+//   wasm_batch   meshgate's WASM core, 64 messages per call, in place in the packet arena
+//                (the transport hot path);
+//   wasm_single  meshgate's WASM core, one message per call through the one-shot API;
+//   node         node:crypto, createCipheriv per packet, as a per-packet user would;
+//   sodium       libsodium-wrappers crypto_aead_chacha20poly1305_ietf_encrypt/decrypt;
+//   noble        @noble/ciphers chacha20poly1305.
+// Prints a table with the ratio of wasm_batch to each, per size; with --json prints one JSON
+// object (keys read by other tooling, keep them stable) as the last line of stdout.
+// Progress goes to stderr.
+
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { cpus } from "node:os";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import sodium from "libsodium-wrappers";
+import { createCryptoCore, type CryptoCore } from "../../src/dataplane/crypto-core.js";
+import { compileCryptoWasm } from "../../src/dataplane/crypto-wasm.js";
+import { formatRate, measureRate, type Rate } from "./measure.js";
+
+const SIZES = [64, 512, 1420, 8192] as const;
+const BATCH = 64;
+const IMPLEMENTATIONS = ["wasm_batch", "wasm_single", "node", "sodium", "noble"] as const;
+type Implementation = (typeof IMPLEMENTATIONS)[number];
+type Direction = "seal" | "open";
+type Runner = () => number | void;
+
+interface Options {
+  json: boolean;
+  seconds: number;
+}
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { json: false, seconds: 0.5 };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--json") options.json = true;
+    else if (arg === "--seconds") {
+      const seconds = Number(argv[++i]);
+      if (!(seconds > 0)) throw new Error("--seconds needs a positive number, e.g. --seconds 1");
+      options.seconds = seconds;
+    } else throw new Error(`unknown option ${arg} (options: --json, --seconds S)`);
+  }
+  return options;
+}
+
+// The WireGuard transport nonce for counter 0: twelve zero bytes.
+const NONCE = new Uint8Array(12);
+
+// Sets up the batch path: BATCH messages packed back to back in the arena under key slot 0.
+// open() needs authentic ciphertexts each time, so the sealed batch is restored before every
+// call, outside the timed part.
+function batchRunners(core: CryptoCore, key: Uint8Array, size: number): Record<Direction, Runner> {
+  const { batch } = core;
+  const stride = (size + 16 + 15) & ~15;
+  core.keys.set(0, key);
+  const plaintexts = randomBytes(stride * BATCH);
+  batch.arena.set(plaintexts, 0);
+  for (let i = 0; i < BATCH; i++) batch.describe(i, 0, i, i * stride, size);
+  if (batch.seal(BATCH) !== BATCH) throw new Error("batch seal failed");
+  const sealed = batch.arena.slice(0, stride * BATCH);
+  const describeSealed = (): void => {
+    for (let i = 0; i < BATCH; i++) batch.describe(i, 0, i, i * stride, size + 16);
+  };
+  return {
+    seal: () => {
+      // Sealing the previous output again is the same work as sealing fresh plaintext.
+      batch.seal(BATCH);
+    },
+    open: () => {
+      batch.arena.set(sealed, 0);
+      describeSealed();
+      const start = process.hrtime.bigint();
+      const opened = batch.open(BATCH);
+      const elapsed = Number(process.hrtime.bigint() - start);
+      if (opened !== BATCH) throw new Error("batch open failed");
+      return elapsed;
+    },
+  };
+}
+
+function runnersFor(core: CryptoCore, size: number): Record<Implementation, Record<Direction, Runner>> {
+  const key = randomBytes(32);
+  const message = randomBytes(size);
+  const sealed = Buffer.from(core.seal(key, NONCE, message));
+  const check = (opened: Uint8Array | null): void => {
+    if (opened === null || opened.length !== size) throw new Error("open failed in benchmark");
+  };
+  for (let i = 0; i < BATCH; i++) core.batch.describe(i, 0, 0, 0, 0);
+  return {
+    wasm_batch: batchRunners(core, key, size),
+    wasm_single: {
+      seal: () => void core.seal(key, NONCE, message),
+      open: () => check(core.open(key, NONCE, sealed)),
+    },
+    node: {
+      seal: () => {
+        const cipher = createCipheriv("chacha20-poly1305", key, NONCE, { authTagLength: 16 });
+        cipher.update(message);
+        cipher.final();
+        cipher.getAuthTag();
+      },
+      open: () => {
+        const decipher = createDecipheriv("chacha20-poly1305", key, NONCE, { authTagLength: 16 });
+        decipher.setAuthTag(sealed.subarray(size));
+        check(Buffer.concat([decipher.update(sealed.subarray(0, size)), decipher.final()]));
+      },
+    },
+    sodium: {
+      seal: () => void sodium.crypto_aead_chacha20poly1305_ietf_encrypt(message, null, null, NONCE, key),
+      open: () => check(sodium.crypto_aead_chacha20poly1305_ietf_decrypt(null, sealed, null, NONCE, key)),
+    },
+    noble: {
+      seal: () => void chacha20poly1305(key, NONCE).encrypt(message),
+      open: () => check(chacha20poly1305(key, NONCE).decrypt(sealed)),
+    },
+  };
+}
+
+type Results = Record<Direction, Record<number, Record<Implementation, Rate>>>;
+
+function measureAll(core: CryptoCore, options: Options, progress: (line: string) => void): Results {
+  const results: Results = { seal: {}, open: {} };
+  for (const size of SIZES) {
+    const runners = runnersFor(core, size);
+    for (const direction of ["seal", "open"] as const) {
+      const row = {} as Record<Implementation, Rate>;
+      for (const implementation of IMPLEMENTATIONS) {
+        const messagesPerCall = implementation === "wasm_batch" ? BATCH : 1;
+        row[implementation] = measureRate(runners[implementation][direction], {
+          seconds: options.seconds,
+          messagesPerCall,
+          bytesPerMessage: size,
+        });
+        progress(`  ${direction} ${String(size).padStart(4)} B  ${implementation.padEnd(11)} ${formatRate(row[implementation])}`);
+      }
+      results[direction][size] = row;
+    }
+  }
+  return results;
+}
+
+function toJson(results: Results): string {
+  const shape = (direction: Direction) =>
+    Object.fromEntries(
+      SIZES.map((size) => [
+        String(size),
+        Object.fromEntries(
+          IMPLEMENTATIONS.map((implementation) => [
+            `${implementation}_mbps`,
+            Number(results[direction][size]![implementation].megabytesPerSecond.toFixed(2)),
+          ]),
+        ),
+      ]),
+    );
+  return JSON.stringify({ seal: shape("seal"), open: shape("open") });
+}
+
+function table(results: Results): string[] {
+  const lines: string[] = [];
+  const others = IMPLEMENTATIONS.filter((implementation) => implementation !== "wasm_batch");
+  for (const direction of ["seal", "open"] as const) {
+    lines.push("");
+    lines.push(
+      `${direction.padEnd(6)} size  ${IMPLEMENTATIONS.map((i) => i.padEnd(22)).join("")}` +
+        others.map((i) => `batch/${i}`.padEnd(18)).join(""),
+    );
+    for (const size of SIZES) {
+      const row = results[direction][size]!;
+      const rates = IMPLEMENTATIONS.map((i) => formatRate(row[i]).padEnd(22)).join("");
+      const ratios = others
+        .map((i) => `${(row.wasm_batch.megabytesPerSecond / row[i].megabytesPerSecond).toFixed(2)}×`.padEnd(18))
+        .join("");
+      lines.push(`${" ".repeat(7)}${String(size).padStart(4)}  ${rates}${ratios}`);
+    }
+  }
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  await sodium.ready;
+  const core = createCryptoCore(compileCryptoWasm("release"));
+  const progress = (line: string): void => void process.stderr.write(`${line}\n`);
+  progress(
+    `bench:crypto — ChaCha20-Poly1305, ${options.seconds} s per cell; node ${process.version}, ` +
+      `V8 ${process.versions.v8}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, WASM ${core.variant} build`,
+  );
+  const results = measureAll(core, options, progress);
+  if (options.json) {
+    process.stdout.write(`${toJson(results)}\n`);
+    return;
+  }
+  const out = (line: string): void => void process.stdout.write(`${line}\n`);
+  out("MB/s (1 MB = 10^6 bytes) and messages/s; batch = WASM batch of 64 messages per call");
+  table(results).forEach(out);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:crypto: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
