@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+
 // One CryptoCore per WASM build, so every crypto test runs on the SIMD release build, the
 // scalar build and the debug build (assertions on).
 
@@ -21,4 +23,11 @@ export function transportNonce(counter: number): Uint8Array {
   const nonce = new Uint8Array(12);
   new DataView(nonce.buffer).setBigUint64(4, BigInt(counter), true);
   return nonce;
+}
+
+// Byte equality whatever the view type (the core returns pooled Buffers, tests build
+// Uint8Arrays).
+export function assertBytesEqual(actual: Uint8Array | null, expected: Uint8Array, message: string): void {
+  assert.ok(actual !== null, `${message}: got null`);
+  assert.equal(toHex(actual), toHex(expected), message);
 }
