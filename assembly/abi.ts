@@ -60,3 +60,26 @@ export const STATUS_OUT_OF_BOUNDS = 3;
 export const STATUS_BAD_KEY_SLOT = 4;
 // Key slot is empty (never set, or zeroed): refusing beats encrypting under an all-zero key.
 export const STATUS_NO_KEY = 5;
+
+// Peers are numbered 0..MAX_PEERS-1 by the protocol core; PEER_NONE means "no peer".
+export const MAX_PEERS = 1024;
+export const PEER_NONE = -1;
+
+// AllowedIPs, the cryptokey routing table (whitepaper §2): longest-prefix match from an IPv4 or
+// IPv6 address to a peer. Addresses cross the boundary in allowedIpsAddress (16 bytes, network
+// byte order; an IPv4 address uses the first 4). The trie has a fixed pool of nodes.
+export const ALLOWED_IPS_MAX_NODES = 65536;
+// allowedIpsList() writes up to ALLOWED_IPS_LIST_MAX entries of ALLOWED_IPS_ENTRY_BYTES:
+//   0        1      2        4                        20
+//   +--------+------+--------+------------------------+
+//   |family  |cidr  |reserved|address (16 bytes)      |
+//   |4 or 6  |u8    |        |IPv4 in the first 4     |
+//   +--------+------+--------+------------------------+
+export const ALLOWED_IPS_LIST_MAX = 256;
+export const ALLOWED_IPS_ENTRY_BYTES = 20;
+// The node pool is exhausted: nothing was inserted.
+export const STATUS_TABLE_FULL = 6;
+// Family not 4 or 6, or cidr above 32 (IPv4) / 128 (IPv6).
+export const STATUS_BAD_PREFIX = 7;
+// remove() of a prefix that is not in the table.
+export const STATUS_NOT_FOUND = 8;
