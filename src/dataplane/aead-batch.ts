@@ -19,7 +19,7 @@ import {
 } from "../../assembly/abi.js";
 import { requireIntegerIn, U32_MAX } from "./arguments.js";
 import type { CoreInstance } from "./core-exports.js";
-import type { CryptoStatusCode } from "./crypto-status.js";
+import type { CoreStatusCode } from "./core-status.js";
 
 export interface AeadBatch {
   // Most messages one call takes.
@@ -34,7 +34,7 @@ export interface AeadBatch {
   // Seal or open messages 0..count-1; returns how many succeeded.
   seal(count: number): number;
   open(count: number): number;
-  status(index: number): CryptoStatusCode;
+  status(index: number): CoreStatusCode;
 }
 
 const WORDS_PER_DESCRIPTOR = DESCRIPTOR_BYTES / 4;
@@ -73,7 +73,7 @@ export function createAeadBatch({ functions, views }: CoreInstance): AeadBatch {
     },
     status(index) {
       requireIntegerIn("index", index, 0, BATCH_MAX_SLOTS - 1);
-      return words[word(index, DESCRIPTOR_STATUS)] as CryptoStatusCode;
+      return words[word(index, DESCRIPTOR_STATUS)] as CoreStatusCode;
     },
   };
 }

@@ -16,7 +16,7 @@ import {
 import { createAeadBatch, type AeadBatch } from "./aead-batch.js";
 import { requireByteLength, requireIntegerIn, requireMaxLength, U32_MAX } from "./arguments.js";
 import { instantiateCore, type CoreFunctions, type CoreInstance } from "./core-exports.js";
-import { cryptoStatusName } from "./crypto-status.js";
+import { coreStatusName } from "./core-status.js";
 import type { CompiledCryptoWasm, CryptoWasmVariant } from "./crypto-wasm.js";
 import { CryptoModuleError } from "./errors.js";
 import { createKeySlots, type KeySlots } from "./key-slots.js";
@@ -57,7 +57,7 @@ export function createCryptoCore(compiled: CompiledCryptoWasm): CryptoCore {
   const { functions, views } = core;
 
   const fail = (operation: string, status: number): never => {
-    throw new CryptoModuleError(`${operation} failed: ${cryptoStatusName(status)}`);
+    throw new CryptoModuleError(`${operation} failed: ${coreStatusName(status)}`);
   };
 
   // Loads key, nonce, AAD and message into the one-shot buffers, runs `operation`, wipes the

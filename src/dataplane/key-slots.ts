@@ -4,7 +4,7 @@
 import { KEY_BYTES, KEY_SLOT_COUNT, STATUS_OK } from "../../assembly/abi.js";
 import { requireByteLength, requireIntegerIn } from "./arguments.js";
 import type { CoreInstance } from "./core-exports.js";
-import { cryptoStatusName } from "./crypto-status.js";
+import { coreStatusName } from "./core-status.js";
 import { CryptoModuleError } from "./errors.js";
 
 export interface KeySlots {
@@ -17,7 +17,7 @@ export interface KeySlots {
 
 export function createKeySlots({ functions, views }: CoreInstance): KeySlots {
   const expectOk = (operation: string, status: number): void => {
-    if (status !== STATUS_OK) throw new CryptoModuleError(`${operation} failed: ${cryptoStatusName(status)}`);
+    if (status !== STATUS_OK) throw new CryptoModuleError(`${operation} failed: ${coreStatusName(status)}`);
   };
   return {
     count: KEY_SLOT_COUNT,

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CryptoStatus, cryptoStatusName } from "../../src/dataplane/crypto-status.js";
+import { CoreStatus, coreStatusName } from "../../src/dataplane/core-status.js";
 import { CryptoArgumentError } from "../../src/dataplane/errors.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 import { createAllCryptoCores, transportNonce } from "./crypto-cores.js";
@@ -31,7 +31,7 @@ for (const core of createAllCryptoCores()) {
       });
       assert.equal(batch.seal(messages.length), messages.length);
       messages.forEach((m, index) => {
-        assert.equal(batch.status(index), CryptoStatus.ok);
+        assert.equal(batch.status(index), CoreStatus.ok);
         const expected = core.seal(slotKeys[m.slot - 100]!, transportNonce(m.counter), m.plaintext);
         const actual = batch.arena.subarray(m.offset, m.offset + expected.length);
         assert.ok(Buffer.from(expected).equals(actual), `message ${index} (${m.plaintext.length} bytes) differs`);
@@ -39,7 +39,7 @@ for (const core of createAllCryptoCores()) {
       });
       assert.equal(batch.open(messages.length), messages.length);
       messages.forEach((m, index) => {
-        assert.equal(batch.status(index), CryptoStatus.ok);
+        assert.equal(batch.status(index), CoreStatus.ok);
         const opened = batch.arena.subarray(m.offset, m.offset + m.plaintext.length);
         assert.ok(Buffer.from(m.plaintext).equals(opened), `message ${index} did not open back`);
       });
@@ -49,22 +49,22 @@ for (const core of createAllCryptoCores()) {
       const arenaEnd = batch.arena.length;
       const good = random.bytes(100);
       const cases: { name: string; slot: number; offset: number; length: number; expect: number }[] = [
-        { name: "good", slot: 100, offset: 0, length: good.length, expect: CryptoStatus.ok },
-        { name: "slot out of range", slot: keys.count, offset: 0, length: 10, expect: CryptoStatus.badKeySlot },
-        { name: "huge slot", slot: 0xffff_ffff, offset: 0, length: 10, expect: CryptoStatus.badKeySlot },
-        { name: "empty slot", slot: 4000, offset: 0, length: 10, expect: CryptoStatus.noKey },
-        { name: "message too long", slot: 100, offset: 0, length: 65_536, expect: CryptoStatus.badLength },
-        { name: "length 2^32-1", slot: 100, offset: 0, length: 0xffff_ffff, expect: CryptoStatus.badLength },
-        { name: "tag past the arena", slot: 100, offset: arenaEnd - 20, length: 10, expect: CryptoStatus.outOfBounds },
-        { name: "offset 2^32-1", slot: 100, offset: 0xffff_ffff, length: 1, expect: CryptoStatus.outOfBounds },
-        { name: "exactly fits", slot: 100, offset: arenaEnd - 26, length: 10, expect: CryptoStatus.ok },
+        { name: "good", slot: 100, offset: 0, length: good.length, expect: CoreStatus.ok },
+        { name: "slot out of range", slot: keys.count, offset: 0, length: 10, expect: CoreStatus.badKeySlot },
+        { name: "huge slot", slot: 0xffff_ffff, offset: 0, length: 10, expect: CoreStatus.badKeySlot },
+        { name: "empty slot", slot: 4000, offset: 0, length: 10, expect: CoreStatus.noKey },
+        { name: "message too long", slot: 100, offset: 0, length: 65_536, expect: CoreStatus.badLength },
+        { name: "length 2^32-1", slot: 100, offset: 0, length: 0xffff_ffff, expect: CoreStatus.badLength },
+        { name: "tag past the arena", slot: 100, offset: arenaEnd - 20, length: 10, expect: CoreStatus.outOfBounds },
+        { name: "offset 2^32-1", slot: 100, offset: 0xffff_ffff, length: 1, expect: CoreStatus.outOfBounds },
+        { name: "exactly fits", slot: 100, offset: arenaEnd - 26, length: 10, expect: CoreStatus.ok },
       ];
       batch.arena.set(good, 0);
       cases.forEach((c, index) => batch.describe(index, c.slot, 1, c.offset, c.length));
-      const expectedOk = cases.filter((c) => c.expect === CryptoStatus.ok).length;
+      const expectedOk = cases.filter((c) => c.expect === CoreStatus.ok).length;
       assert.equal(batch.seal(cases.length), expectedOk);
       cases.forEach((c, index) =>
-        assert.equal(cryptoStatusName(batch.status(index)), cryptoStatusName(c.expect), c.name),
+        assert.equal(coreStatusName(batch.status(index)), coreStatusName(c.expect), c.name),
       );
       const sealedGood = core.seal(slotKeys[0]!, transportNonce(1), good);
       assert.ok(Buffer.from(sealedGood).equals(batch.arena.subarray(0, sealedGood.length)), "good message sealed");
@@ -72,10 +72,10 @@ for (const core of createAllCryptoCores()) {
 
     test("open refuses messages shorter than a tag and longer than the largest", () => {
       const cases = [
-        { length: 0, expect: CryptoStatus.badLength },
-        { length: 15, expect: CryptoStatus.badLength },
-        { length: 65_535 + 17, expect: CryptoStatus.badLength },
-        { length: 16, expect: CryptoStatus.authFailed },
+        { length: 0, expect: CoreStatus.badLength },
+        { length: 15, expect: CoreStatus.badLength },
+        { length: 65_535 + 17, expect: CoreStatus.badLength },
+        { length: 16, expect: CoreStatus.authFailed },
       ];
       cases.forEach((c, index) => batch.describe(index, 100, 0, 0, c.length));
       assert.equal(batch.open(cases.length), 0);

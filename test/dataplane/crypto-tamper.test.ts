@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CryptoStatus } from "../../src/dataplane/crypto-status.js";
+import { CoreStatus } from "../../src/dataplane/core-status.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 import { assertBytesEqual, createAllCryptoCores, transportNonce } from "./crypto-cores.js";
 
@@ -75,7 +75,7 @@ for (const core of createAllCryptoCores()) {
         batch.arena.set(forged, 1000);
         batch.describe(0, slot, 5, 1000, forged.length);
         assert.equal(batch.open(1), 0);
-        assert.equal(batch.status(0), CryptoStatus.authFailed);
+        assert.equal(batch.status(0), CoreStatus.authFailed);
         assertBytesEqual(batch.arena.subarray(1000, 1000 + forged.length), forged, `length ${length}`);
       }
       core.keys.clear(slot);

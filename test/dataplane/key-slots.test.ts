@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { CryptoStatus } from "../../src/dataplane/crypto-status.js";
+import { CoreStatus } from "../../src/dataplane/core-status.js";
 import { createCryptoCore } from "../../src/dataplane/crypto-core.js";
 import { compileCryptoWasm, CRYPTO_WASM_VARIANTS } from "../../src/dataplane/crypto-wasm.js";
 import { CryptoArgumentError } from "../../src/dataplane/errors.js";
@@ -37,7 +37,7 @@ for (const variant of CRYPTO_WASM_VARIANTS) {
       assert.equal(occurrences(memory, key), 0, "cleared key is gone from memory");
       core.batch.describe(0, 3, 0, 0, 50);
       assert.equal(core.batch.seal(1), 0);
-      assert.equal(core.batch.status(0), CryptoStatus.noKey);
+      assert.equal(core.batch.status(0), CoreStatus.noKey);
     });
 
     test("one-shot calls leave no key or subkey in memory", () => {
