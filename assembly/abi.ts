@@ -18,8 +18,9 @@ export const MAX_MESSAGE_BYTES = 65535;
 export const MAX_AAD_BYTES = 1024;
 
 // Key slots hold the transport keys of every live keypair (send and receive keys of the
-// previous/current/next keypair of each peer), addressed by index.
-export const KEY_SLOT_COUNT = 4096;
+// previous/current/next keypair of each peer), addressed by index. Keypair k of the transport
+// uses slots 2k (send) and 2k+1 (receive); the raw AEAD batch API addresses slots directly.
+export const KEY_SLOT_COUNT = 8192;
 
 // A batch is up to BATCH_MAX_SLOTS messages described by a descriptor table; the messages live
 // in the packet arena at offsets the caller chooses (one ARENA_SLOT_BYTES stride per message
@@ -83,3 +84,60 @@ export const STATUS_TABLE_FULL = 6;
 export const STATUS_BAD_PREFIX = 7;
 // remove() of a prefix that is not in the table.
 export const STATUS_NOT_FOUND = 8;
+
+// Keypairs (whitepaper §5.4.5): up to three per peer (previous, current, next). Each has a
+// send counter, a receive replay window and a local receiver index the core maps back to it.
+export const KEYPAIR_SLOT_COUNT = 3 * MAX_PEERS;
+// keypairInstall() reads the send key then the receive key from keypairStaging (2 × 32 bytes).
+export const KEYPAIR_STAGING_BYTES = 64;
+// The local receiver index is already mapped to another keypair.
+export const STATUS_INDEX_IN_USE = 9;
+
+// Transport batches (whitepaper §5.4.6). A descriptor per packet, TRANSPORT_DESCRIPTOR_BYTES:
+//   0        4        8        12       16         20         24       28       32
+//   +--------+--------+--------+--------+----------+----------+--------+--------+
+//   |offset  |length  |verdict |peer    |outOffset |outLength |keypair |flags   |
+//   +--------+--------+--------+--------+----------+----------+--------+--------+
+// Encrypt (TUN → network): the IP packet is at arena[offset + TRANSPORT_HEADER_BYTES ..
+//   + length); the slot needs room for header, padding to 16 and the tag after it. length 0
+//   means a keepalive for the peer given in `peer`. Output: the datagram at outOffset
+//   (= offset), outLength bytes.
+// Decrypt (network → TUN): the datagram is at arena[offset .. + length). Output: the inner
+//   packet at outOffset, outLength bytes (padding stripped).
+// verdict, peer (except a keepalive's input), outOffset, outLength, keypair and flags are
+// written by the core; all are u32/i32 little-endian.
+export const TRANSPORT_DESCRIPTOR_BYTES = 32;
+export const TRANSPORT_OFFSET = 0;
+export const TRANSPORT_LENGTH = 4;
+export const TRANSPORT_VERDICT = 8;
+export const TRANSPORT_PEER = 12;
+export const TRANSPORT_OUT_OFFSET = 16;
+export const TRANSPORT_OUT_LENGTH = 20;
+export const TRANSPORT_KEYPAIR = 24;
+export const TRANSPORT_FLAGS = 28;
+// type (1) + reserved (3) + receiver index (4) + counter (8): the transport message header.
+export const TRANSPORT_HEADER_BYTES = 16;
+
+// Verdicts. Below VERDICT_FIRST_DROP the packet goes somewhere; from it on, it is dropped and
+// the verdict is the reason (counted per reason and per peer).
+export const VERDICT_SEND = 1; // encrypt: send outLength bytes at outOffset to `peer`
+export const VERDICT_NO_SESSION = 2; // encrypt: `peer` has no usable keypair: queue, handshake
+export const VERDICT_TO_TUN = 3; // decrypt: write the inner packet to the TUN
+export const VERDICT_KEEPALIVE = 4; // decrypt: authentic empty packet (timers only)
+export const VERDICT_HANDSHAKE = 5; // decrypt: message type 1, 2 or 3: for the protocol core
+export const VERDICT_FIRST_DROP = 16;
+export const DROP_BAD_PACKET = 16; // encrypt: not an IPv4/IPv6 packet
+export const DROP_NO_ROUTE = 17; // encrypt: destination matches no peer's AllowedIPs
+export const DROP_OUT_OF_BOUNDS = 18; // descriptor points outside the arena or is too long
+export const DROP_SHORT = 19; // decrypt: shorter than a header and a tag
+export const DROP_BAD_TYPE = 20; // decrypt: not a WireGuard message type
+export const DROP_UNKNOWN_INDEX = 21; // decrypt: receiver index names no keypair
+export const DROP_EXPIRED = 22; // decrypt: keypair no longer valid for receiving
+export const DROP_REPLAY = 23; // decrypt: counter seen before, too old, or at the limit
+export const DROP_AUTH = 24; // decrypt: tag did not verify
+// The two below are authentic packets (timers and roaming count them; `peer` is set).
+export const DROP_ALLOWED_IPS = 25; // decrypt: inner source not in the sending peer's AllowedIPs
+export const DROP_BAD_INNER = 26; // decrypt: inner packet is not a well-formed IPv4/IPv6 packet
+export const DROP_BAD_PEER = 27; // encrypt: keepalive for a peer number out of range
+// Flags.
+export const FLAG_REKEY_DUE = 1; // encrypt: counter passed REKEY_AFTER_MESSAGES

@@ -13,4 +13,19 @@ export {
   oneShotAad,
   oneShotData,
   oneShotOut,
+  keyTable,
+  transportDescriptors,
+  keypairStaging,
 } from "./layout";
+export {
+  allowedIpsInsert,
+  allowedIpsRemove,
+  allowedIpsRemovePeer,
+  allowedIpsLookup,
+  allowedIpsList,
+  allowedIpsClear,
+  allowedIpsAddress,
+  allowedIpsEntries,
+} from "./allowedips";
+export { keypairInstall, keypairRevoke, peerSetKeypair, keypairsReset } from "./keypairs";
+export { transportEncrypt, transportDecrypt, transportSetMtu } from "./transport";

@@ -10,9 +10,13 @@ import {
   DESCRIPTOR_BYTES,
   KEY_BYTES,
   KEY_SLOT_COUNT,
+  KEYPAIR_SLOT_COUNT,
+  KEYPAIR_STAGING_BYTES,
   MAX_AAD_BYTES,
   MAX_MESSAGE_BYTES,
+  MAX_PEERS,
   TAG_BYTES,
+  TRANSPORT_DESCRIPTOR_BYTES,
   XNONCE_BYTES,
 } from "./abi";
 
@@ -25,6 +29,19 @@ export const keyStaging: usize = memory.data(KEY_BYTES, 16);
 // The batch descriptor table and the packet arena it points into.
 export const descriptors: usize = memory.data(BATCH_MAX_SLOTS * DESCRIPTOR_BYTES, 16);
 export const arena: usize = memory.data(ARENA_BYTES, 64);
+
+// Transport: descriptors, keypair records (keypairs.ts), replay rings (replay.ts), the
+// receiver-index hash table and each peer's current keypair.
+export const transportDescriptors: usize = memory.data(BATCH_MAX_SLOTS * TRANSPORT_DESCRIPTOR_BYTES, 16);
+export const keypairStaging: usize = memory.data(KEYPAIR_STAGING_BYTES, 16);
+export const KEYPAIR_RECORD_BYTES: usize = 32;
+export const keypairRecords: usize = memory.data(KEYPAIR_SLOT_COUNT * <i32>KEYPAIR_RECORD_BYTES, 16);
+export const REPLAY_RING_BLOCKS: usize = 128;
+export const replayRings: usize = memory.data(KEYPAIR_SLOT_COUNT * <i32>REPLAY_RING_BLOCKS * 8, 16);
+// Open addressing, power of two, at most 3/8 full (KEYPAIR_SLOT_COUNT / INDEX_TABLE_ENTRIES).
+export const INDEX_TABLE_ENTRIES: usize = 8192;
+export const indexTable: usize = memory.data(<i32>INDEX_TABLE_ENTRIES * 8, 16);
+export const peerCurrentKeypair: usize = memory.data(MAX_PEERS * 4, 16);
 
 // One-shot calls (handshake path, test vectors): inputs and outputs at fixed places.
 export const oneShotKey: usize = memory.data(KEY_BYTES, 16);

@@ -2,10 +2,15 @@
 // assembly/abi.ts are the only places that know where things live in linear memory.
 
 import {
+  ALLOWED_IPS_ENTRY_BYTES,
+  ALLOWED_IPS_LIST_MAX,
   ARENA_BYTES,
   BATCH_MAX_SLOTS,
   DESCRIPTOR_BYTES,
   KEY_BYTES,
+  KEY_SLOT_COUNT,
+  KEYPAIR_STAGING_BYTES,
+  TRANSPORT_DESCRIPTOR_BYTES,
   MAX_AAD_BYTES,
   MAX_MESSAGE_BYTES,
   TAG_BYTES,
@@ -25,6 +30,19 @@ export interface CoreFunctions {
   chacha20(counter: number, length: number): number;
   poly1305(length: number): number;
   hchacha20(): number;
+  allowedIpsInsert(family: number, cidr: number, peer: number): number;
+  allowedIpsRemove(family: number, cidr: number): number;
+  allowedIpsRemovePeer(peer: number): number;
+  allowedIpsLookup(family: number): number;
+  allowedIpsList(peer: number, skip: number): number;
+  allowedIpsClear(): void;
+  keypairInstall(keypair: number, localIndex: number, remoteIndex: number, peer: number): number;
+  keypairRevoke(keypair: number): number;
+  peerSetKeypair(peer: number, keypair: number): number;
+  keypairsReset(): void;
+  transportEncrypt(count: number): number;
+  transportDecrypt(count: number): number;
+  transportSetMtu(mtu: number): number;
 }
 
 // Views over the core's buffers, made once: memory never grows, so they never detach.
@@ -38,6 +56,12 @@ export interface CoreViews {
   readonly oneShotAad: Uint8Array;
   readonly oneShotData: Uint8Array;
   readonly oneShotOut: Uint8Array;
+  readonly allowedIpsAddress: Uint8Array;
+  readonly allowedIpsEntries: Uint8Array;
+  // Read-only use: diagnostics and tests that check keys are gone.
+  readonly keyTable: Uint8Array;
+  readonly transportDescriptors: Uint8Array;
+  readonly keypairStaging: Uint8Array;
 }
 
 export interface CoreInstance {
@@ -48,6 +72,9 @@ export interface CoreInstance {
 const FUNCTION_NAMES: readonly (keyof CoreFunctions)[] = [
   "keySlotSet", "keySlotClear", "sealBatch", "openBatch", "aeadSeal", "aeadOpen",
   "xaeadSeal", "xaeadOpen", "chacha20", "poly1305", "hchacha20",
+  "allowedIpsInsert", "allowedIpsRemove", "allowedIpsRemovePeer", "allowedIpsLookup", "allowedIpsList",
+  "allowedIpsClear", "keypairInstall", "keypairRevoke", "peerSetKeypair", "keypairsReset",
+  "transportEncrypt", "transportDecrypt", "transportSetMtu",
 ];
 
 // Buffer exports (addresses) and the size each must have room for.
@@ -60,6 +87,11 @@ const BUFFER_SIZES = {
   oneShotAad: MAX_AAD_BYTES,
   oneShotData: MAX_MESSAGE_BYTES + TAG_BYTES,
   oneShotOut: 64,
+  allowedIpsAddress: 16,
+  allowedIpsEntries: ALLOWED_IPS_LIST_MAX * ALLOWED_IPS_ENTRY_BYTES,
+  keyTable: KEY_SLOT_COUNT * KEY_BYTES,
+  transportDescriptors: BATCH_MAX_SLOTS * TRANSPORT_DESCRIPTOR_BYTES,
+  keypairStaging: KEYPAIR_STAGING_BYTES,
 } as const;
 
 function stale(what: string): CryptoModuleError {
@@ -102,6 +134,11 @@ export function instantiateCore(module: WebAssembly.Module): CoreInstance {
       oneShotAad: view("oneShotAad"),
       oneShotData: view("oneShotData"),
       oneShotOut: view("oneShotOut"),
+      allowedIpsAddress: view("allowedIpsAddress"),
+      keyTable: view("keyTable"),
+      transportDescriptors: view("transportDescriptors"),
+      keypairStaging: view("keypairStaging"),
+      allowedIpsEntries: view("allowedIpsEntries"),
     },
   };
 }

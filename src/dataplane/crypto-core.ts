@@ -52,8 +52,13 @@ function copyOut(source: Uint8Array, length: number): Uint8Array {
 
 type OneShot = "aeadSeal" | "aeadOpen" | "xaeadSeal" | "xaeadOpen";
 
+// A CryptoCore on its own instance of the module (see dataplane.ts for one instance shared by
+// crypto, transport and routing table).
 export function createCryptoCore(compiled: CompiledCryptoWasm): CryptoCore {
-  const core: CoreInstance = instantiateCore(compiled.module);
+  return bindCryptoCore(instantiateCore(compiled.module), compiled.variant);
+}
+
+export function bindCryptoCore(core: CoreInstance, variant: CryptoWasmVariant): CryptoCore {
   const { functions, views } = core;
 
   const fail = (operation: string, status: number): never => {
@@ -115,7 +120,7 @@ export function createCryptoCore(compiled: CompiledCryptoWasm): CryptoCore {
     };
 
   return {
-    variant: compiled.variant,
+    variant,
     seal: seal("aeadSeal", NONCE_BYTES),
     open: open("aeadOpen", NONCE_BYTES),
     xseal: seal("xaeadSeal", XNONCE_BYTES),

@@ -8,3 +8,9 @@ export class CryptoArgumentError extends RangeError {
 export class CryptoModuleError extends Error {
   override readonly name = "CryptoModuleError";
 }
+
+// The AllowedIPs node pool (ALLOWED_IPS_MAX_NODES) cannot take another prefix; the table is as
+// it was before the call. A configuration error: too many routes for this build.
+export class AllowedIpsFullError extends Error {
+  override readonly name = "AllowedIpsFullError";
+}

@@ -1,0 +1,100 @@
+// The state one Device shares between its parts (device.ts: API, config and timers;
+// device-handshake.ts; device-transport.ts), and the small operations they all need: local
+// indices, keypair slots, drop counting, queuing output actions.
+
+import type { AllowedIps } from "../dataplane/allowed-ips.js";
+import type { CryptoCore } from "../dataplane/crypto-core.js";
+import type { Transport } from "../dataplane/transport.js";
+import type { CookieChecker } from "./cookie.js";
+import type { Endpoint } from "./endpoint.js";
+import type { HandshakeRateLimiter } from "./handshake-rate-limiter.js";
+import type { LoadMeter } from "./load-meter.js";
+import { forgetEphemeral, type LocalIdentity, type NoiseDeps } from "./noise.js";
+import { countDrop, type Keypair, type Peer } from "./peer.js";
+import { randomUint32, type RandomSource } from "./random-source.js";
+import type { SlotPool } from "./slot-pool.js";
+import { jitterFromRandomWord } from "./timers.js";
+import type { X25519 } from "./x25519.js";
+
+export interface DeviceDeps {
+  readonly crypto: CryptoCore;
+  readonly transport: Transport;
+  readonly allowedIps: AllowedIps;
+  readonly x25519: X25519;
+  readonly random: RandomSource;
+  // Read only to stamp handshake initiations (TAI64N) and to report handshake times; all
+  // protocol timing uses the `now` passed to each call (monotonic milliseconds).
+  readonly wallClock: () => number;
+}
+
+export type DeviceAction =
+  // Send `datagram` to `to`. The bytes may be a view into the WASM arena: use (or copy) them
+  // before the next call into the device.
+  | { readonly type: "send"; readonly to: Endpoint; readonly datagram: Uint8Array }
+  // Write `packet` to the TUN device (same lifetime rule).
+  | { readonly type: "tun"; readonly packet: Uint8Array };
+
+// What a local receiver index names: a handshake we initiated, or a keypair.
+export interface IndexEntry {
+  readonly peer: Peer;
+  readonly kind: "handshake" | "keypair";
+}
+
+export interface DeviceContext {
+  readonly deps: DeviceDeps;
+  readonly noise: NoiseDeps;
+  local: LocalIdentity | null;
+  cookieChecker: CookieChecker | null;
+  readonly peersById: Map<string, Peer>;
+  readonly peersByNumber: (Peer | undefined)[];
+  readonly indices: Map<number, IndexEntry>;
+  readonly keypairSlots: SlotPool;
+  readonly peerNumbers: SlotPool;
+  readonly rateLimiter: HandshakeRateLimiter;
+  readonly load: LoadMeter;
+  readonly drops: Map<string, number>;
+  actions: DeviceAction[];
+}
+
+export function drop(ctx: DeviceContext, peer: Peer | null, reason: string): void {
+  countDrop(peer, ctx.drops, reason);
+}
+
+export function send(ctx: DeviceContext, peer: Peer, datagram: Uint8Array): void {
+  if (peer.endpoint === null) {
+    drop(ctx, peer, "noEndpoint");
+    return;
+  }
+  peer.stats.txBytes += datagram.length;
+  ctx.actions.push({ type: "send", to: peer.endpoint, datagram });
+}
+
+// A fresh random local index, unique among handshakes and keypairs (whitepaper §5.4.2: I_i is
+// random, so an index reveals nothing and collides with nothing).
+export function allocateIndex(ctx: DeviceContext, peer: Peer, kind: IndexEntry["kind"]): number {
+  for (;;) {
+    const index = randomUint32(ctx.deps.random);
+    if (!ctx.indices.has(index)) {
+      ctx.indices.set(index, { peer, kind });
+      return index;
+    }
+  }
+}
+
+// Gives a dropped keypair's slot and index back.
+export function releaseKeypair(ctx: DeviceContext, keypair: Keypair): void {
+  ctx.indices.delete(keypair.localIndex);
+  ctx.keypairSlots.give(keypair.slot);
+}
+
+// Forgets the handshake we initiated and not yet completed: its index and ephemeral key.
+export function discardPending(ctx: DeviceContext, peer: Peer): void {
+  if (peer.pending === null) return;
+  ctx.indices.delete(peer.pending.state.localIndex);
+  forgetEphemeral(ctx.noise, peer.pending.state.ephemeralPrivate);
+  peer.pending = null;
+}
+
+export function jitter(ctx: DeviceContext): number {
+  return jitterFromRandomWord(randomUint32(ctx.deps.random));
+}

@@ -1,0 +1,268 @@
+// A WireGuard device without I/O (the boringtun model, with `now` passed in and a list of
+// actions returned): it holds the static identity and the peers, takes events — a datagram
+// arrived, a packet came from the TUN, a tick — and returns what to send and what to write.
+// The caller calls handleTick at nextDeadline(). Transport crypto runs in the WASM core.
+
+import { KEYPAIR_SLOT_COUNT, MAX_PEERS } from "../../assembly/abi.js";
+import { REJECT_AFTER_TIME_MS, KEEPALIVE_TIMEOUT_MS, MAX_TIMER_HANDSHAKES, ZERO_KEY_MATERIAL_AFTER_MS } from "./constants.js";
+import { createCookieChecker } from "./cookie.js";
+import { discardPending, drop, releaseKeypair, type DeviceAction, type DeviceContext, type DeviceDeps } from "./device-context.js";
+import { handleHandshakeMessage } from "./device-handshake.js";
+import { sendInitiation } from "./device-initiation.js";
+import { decryptSlots, encryptSlots, sendKeepalive } from "./device-transport.js";
+import { Drop } from "./drop-reasons.js";
+import type { Endpoint } from "./endpoint.js";
+import { createHandshakeRateLimiter } from "./handshake-rate-limiter.js";
+import { parseIpAddress, type IpPrefix } from "./ip-prefix.js";
+import { encodeKey } from "./key-base64.js";
+import { createLoadMeter, DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD } from "./load-meter.js";
+import { ZERO_KEY, type RemoteIdentity } from "./noise.js";
+import { clearSessions, createPeer, expireKeypairs, nextKeypairExpiry, type Peer } from "./peer.js";
+import { createSlotPool } from "./slot-pool.js";
+import { expiredTimers, nextTimerDeadline, setPersistentKeepalive, stopAllTimers, type TimerName } from "./timers.js";
+
+export type { DeviceAction, DeviceDeps } from "./device-context.js";
+
+export const DEFAULT_MTU = 1420;
+
+export interface DeviceOptions {
+  readonly privateKey?: Uint8Array | null;
+  readonly mtu?: number;
+  // Handshake messages per second above which mac2 (cookies) and per-source limits apply.
+  readonly handshakesPerSecondUnderLoad?: number;
+}
+
+export interface PeerSettings {
+  readonly publicKey: Uint8Array;
+  readonly presharedKey?: Uint8Array | null;
+  // An IP literal: names are resolved by the caller before they get here.
+  readonly endpoint?: Endpoint | null;
+  readonly persistentKeepaliveSeconds?: number;
+  readonly allowedIps?: readonly IpPrefix[];
+  // true: allowedIps replaces the peer's list; false (default): adds to it.
+  readonly replaceAllowedIps?: boolean;
+}
+
+export interface PeerStatus {
+  readonly publicKey: Uint8Array;
+  readonly presharedKey: Uint8Array | null;
+  readonly endpoint: Endpoint | null;
+  readonly persistentKeepaliveSeconds: number;
+  readonly allowedIps: IpPrefix[];
+  readonly rxBytes: number;
+  readonly txBytes: number;
+  readonly lastHandshakeWallMs: number | null;
+  readonly hasSession: boolean;
+  readonly drops: Readonly<Record<string, number>>;
+}
+
+export interface Device {
+  readonly publicKey: Uint8Array | null;
+  // A datagram from the network. Returned bytes may be views into WASM memory, valid until the
+  // next call into the device.
+  handleDatagram(now: number, datagram: Uint8Array, from: Endpoint): DeviceAction[];
+  // An IP packet read from the TUN, to send to whichever peer AllowedIPs picks.
+  handleTunPacket(now: number, packet: Uint8Array): DeviceAction[];
+  handleTick(now: number): DeviceAction[];
+  // When handleTick must next run (monotonic ms), or null when nothing is scheduled.
+  nextDeadline(): number | null;
+  setPrivateKey(key: Uint8Array | null): void;
+  // Adds or updates a peer; may send (a keepalive when persistent keepalive gets enabled).
+  upsertPeer(now: number, settings: PeerSettings): DeviceAction[];
+  removePeer(publicKey: Uint8Array): boolean;
+  peers(): PeerStatus[];
+  drops(): Readonly<Record<string, number>>;
+}
+
+function requireKey(name: string, key: Uint8Array): void {
+  if (!(key instanceof Uint8Array) || key.length !== 32) throw new RangeError(`${name} must be 32 bytes`);
+}
+
+export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Device {
+  deps.transport.reset();
+  deps.allowedIps.clear();
+  deps.transport.setMtu(options.mtu ?? DEFAULT_MTU);
+  const ctx: DeviceContext = {
+    deps,
+    noise: { crypto: deps.crypto, x25519: deps.x25519, random: deps.random },
+    local: null,
+    cookieChecker: null,
+    peersById: new Map(),
+    peersByNumber: [],
+    indices: new Map(),
+    keypairSlots: createSlotPool(KEYPAIR_SLOT_COUNT),
+    peerNumbers: createSlotPool(MAX_PEERS),
+    rateLimiter: createHandshakeRateLimiter(),
+    load: createLoadMeter(options.handshakesPerSecondUnderLoad ?? DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD),
+    drops: new Map(),
+    actions: [],
+  };
+  const release = (keypair: Parameters<typeof releaseKeypair>[1]): void => releaseKeypair(ctx, keypair);
+
+  const remoteIdentity = (publicKey: Uint8Array, presharedKey: Uint8Array | null): RemoteIdentity => ({
+    publicKey,
+    presharedKey: presharedKey ?? ZERO_KEY,
+    staticStatic: ctx.local === null ? null : deps.x25519.sharedSecret(ctx.local.privateKey, publicKey),
+  });
+
+  const collect = (work: () => void): DeviceAction[] => {
+    ctx.actions = [];
+    work();
+    return ctx.actions;
+  };
+
+  const removePeer = (peer: Peer): void => {
+    clearSessions(peer, deps.transport, release);
+    discardPending(ctx, peer);
+    for (const [index, entry] of ctx.indices) if (entry.peer === peer) ctx.indices.delete(index);
+    deps.allowedIps.removePeer(peer.number);
+    stopAllTimers(peer.timers);
+    ctx.peersById.delete(peer.id);
+    ctx.peersByNumber[peer.number] = undefined;
+    ctx.peerNumbers.give(peer.number);
+  };
+
+  const timerHandlers: Record<TimerName, (now: number, peer: Peer) => void> = {
+    retransmitHandshake(now, peer) {
+      if (peer.timers.handshakeAttempts > MAX_TIMER_HANDSHAKES) {
+        // Give up (whitepaper §6.4): drop what waited for this session.
+        for (let i = 0; i < peer.staged.length; i++) drop(ctx, peer, Drop.handshakeGaveUp);
+        peer.staged = [];
+        if (peer.timers.deadlines.zeroKeyMaterial === null) peer.timers.deadlines.zeroKeyMaterial = now + ZERO_KEY_MATERIAL_AFTER_MS;
+        return;
+      }
+      peer.timers.handshakeAttempts++;
+      sendInitiation(ctx, now, peer, true);
+    },
+    sendKeepalive(now, peer) {
+      sendKeepalive(ctx, now, peer);
+      if (peer.timers.needAnotherKeepalive) {
+        peer.timers.needAnotherKeepalive = false;
+        peer.timers.deadlines.sendKeepalive = now + KEEPALIVE_TIMEOUT_MS;
+      }
+    },
+    newHandshake(now, peer) {
+      sendInitiation(ctx, now, peer, false);
+    },
+    zeroKeyMaterial(_now, peer) {
+      clearSessions(peer, deps.transport, release);
+      discardPending(ctx, peer);
+    },
+    persistentKeepalive(now, peer) {
+      if (peer.timers.persistentKeepaliveMs > 0) sendKeepalive(ctx, now, peer);
+    },
+  };
+
+  const device: Device = {
+    get publicKey() {
+      return ctx.local?.publicKey ?? null;
+    },
+
+    handleDatagram: (now, datagram, from) =>
+      collect(() => {
+        const t = deps.transport;
+        if (datagram.length > t.slotBytes) return drop(ctx, null, "tooLong");
+        t.arena.set(datagram, 0);
+        const handshakes = decryptSlots(ctx, now, [{ offset: 0, length: datagram.length }], [from], false);
+        if (handshakes.length > 0) handleHandshakeMessage(ctx, now, datagram, from);
+      }),
+
+    handleTunPacket: (now, packet) =>
+      collect(() => {
+        const t = deps.transport;
+        if (t.headerBytes + packet.length + 32 > t.slotBytes) return drop(ctx, null, "tooLong");
+        t.arena.set(packet, t.headerBytes);
+        encryptSlots(ctx, now, [{ offset: 0, length: packet.length }], false);
+      }),
+
+    handleTick: (now) =>
+      collect(() => {
+        ctx.rateLimiter.prune(now);
+        for (const peer of ctx.peersById.values()) {
+          expireKeypairs(peer, now, REJECT_AFTER_TIME_MS, deps.transport, release);
+          for (const name of expiredTimers(peer.timers, now)) timerHandlers[name](now, peer);
+        }
+      }),
+
+    nextDeadline() {
+      let next: number | null = null;
+      for (const peer of ctx.peersById.values()) {
+        for (const deadline of [nextTimerDeadline(peer.timers), nextKeypairExpiry(peer, REJECT_AFTER_TIME_MS)]) {
+          if (deadline !== null && (next === null || deadline < next)) next = deadline;
+        }
+      }
+      return next;
+    },
+
+    setPrivateKey(key) {
+      if (key !== null) requireKey("privateKey", key);
+      ctx.local = key === null ? null : { privateKey: Uint8Array.from(key), publicKey: deps.x25519.publicKey(key) };
+      ctx.cookieChecker = ctx.local === null ? null : createCookieChecker(ctx.local.publicKey);
+      for (const peer of [...ctx.peersById.values()]) {
+        // A peer with our own public key would be talking to itself (wg(8) removes it too).
+        if (ctx.local !== null && encodeKey(ctx.local.publicKey) === peer.id) {
+          removePeer(peer);
+          continue;
+        }
+        clearSessions(peer, deps.transport, release);
+        discardPending(ctx, peer);
+        peer.remote = remoteIdentity(peer.publicKey, peer.remote.presharedKey === ZERO_KEY ? null : peer.remote.presharedKey);
+      }
+    },
+
+    upsertPeer: (now, settings) =>
+      collect(() => {
+        requireKey("publicKey", settings.publicKey);
+        if (settings.presharedKey) requireKey("presharedKey", settings.presharedKey);
+        if (settings.endpoint && parseIpAddress(settings.endpoint.host) === null) {
+          throw new RangeError(`endpoint host "${settings.endpoint.host}" must be an IP address (resolve names first)`);
+        }
+        const id = encodeKey(settings.publicKey);
+        let peer = ctx.peersById.get(id);
+        if (peer === undefined) {
+          const number = ctx.peerNumbers.take();
+          if (number === null) throw new RangeError(`a device holds at most ${MAX_PEERS} peers`);
+          const publicKey = Uint8Array.from(settings.publicKey);
+          peer = createPeer(number, publicKey, id, remoteIdentity(publicKey, settings.presharedKey ?? null), 0);
+          ctx.peersById.set(id, peer);
+          ctx.peersByNumber[number] = peer;
+        } else if (settings.presharedKey !== undefined) {
+          peer.remote = remoteIdentity(peer.publicKey, settings.presharedKey);
+        }
+        if (settings.endpoint !== undefined) peer.endpoint = settings.endpoint;
+        if (settings.replaceAllowedIps) deps.allowedIps.removePeer(peer.number);
+        for (const prefix of settings.allowedIps ?? []) deps.allowedIps.insert(prefix, peer.number);
+        if (settings.persistentKeepaliveSeconds !== undefined) {
+          const intervalMs = settings.persistentKeepaliveSeconds * 1000;
+          setPersistentKeepalive(peer.timers, now, intervalMs);
+          // A newly enabled persistent keepalive opens the path now, as wg set does.
+          if (intervalMs > 0 && ctx.local !== null) sendKeepalive(ctx, now, peer);
+        }
+      }),
+
+    removePeer(publicKey) {
+      const peer = ctx.peersById.get(encodeKey(publicKey));
+      if (peer === undefined) return false;
+      removePeer(peer);
+      return true;
+    },
+
+    peers: () =>
+      [...ctx.peersById.values()].map((peer) => ({
+        publicKey: peer.publicKey,
+        presharedKey: peer.remote.presharedKey === ZERO_KEY ? null : peer.remote.presharedKey,
+        endpoint: peer.endpoint,
+        persistentKeepaliveSeconds: peer.timers.persistentKeepaliveMs / 1000,
+        allowedIps: deps.allowedIps.list(peer.number),
+        rxBytes: peer.stats.rxBytes,
+        txBytes: peer.stats.txBytes,
+        lastHandshakeWallMs: peer.stats.lastHandshakeWallMs,
+        hasSession: peer.current !== null,
+        drops: Object.fromEntries(peer.drops),
+      })),
+
+    drops: () => Object.fromEntries(ctx.drops),
+  };
+  if (options.privateKey) device.setPrivateKey(options.privateKey);
+  return device;
+}

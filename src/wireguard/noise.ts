@@ -1,0 +1,201 @@
+// The WireGuard handshake: Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s with WireGuard's identifier
+// and labels (whitepaper §5.4.2–§5.4.5). Pure: keys, randomness and the wall clock come in as
+// arguments; the functions return messages and state, and null for anything not authentic.
+//
+// Handshake flow:
+//   1. initiator: createInitiation → initiation (MACs added by the caller, cookie.ts);
+//   2. responder: consumeInitiation (identifies the peer by its decrypted static key, checks
+//      the TAI64N timestamp is newer than the last accepted), then createResponse → response
+//      and its transport keys (held back until the initiator's first data packet confirms);
+//   3. initiator: consumeResponse → transport keys.
+// MACs and cookies (whitepaper §5.4.4, §5.4.7) are cookie.ts; timers decide when to do this.
+
+import { NONCE_BYTES, TAG_BYTES } from "../../assembly/abi.js";
+import type { CryptoCore } from "../dataplane/crypto-core.js";
+import { hash, kdf1, kdf2, kdf3 } from "./kdf.js";
+import { encodeInitiation, encodeResponse, type Initiation, type Response } from "./messages.js";
+import type { RandomSource } from "./random-source.js";
+import { compareTai64n, tai64n } from "./tai64n.js";
+import { clampPrivateKey, type X25519 } from "./x25519.js";
+
+// whitepaper §5.4: Ci := HASH(CONSTRUCTION), Hi := HASH(Ci ‖ IDENTIFIER) with CONSTRUCTION =
+// "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s" and IDENTIFIER = "WireGuard v1 zx2c4 Jason@zx2c4.com".
+// Precomputed (nothing runs at import time); test/wireguard/kdf.test.ts recomputes both.
+export const INITIAL_CHAINING_KEY = Uint8Array.from(Buffer.from("60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36", "hex"));
+export const INITIAL_HASH = Uint8Array.from(Buffer.from("2211b361081ac566691243db458ad5322d9c6c662293e8b70ee19c65ba079ef3", "hex"));
+
+// The handshake's AEAD uses counter 0 every time (each key is used once): a zero nonce.
+const ZERO_NONCE = new Uint8Array(NONCE_BYTES);
+const EMPTY = new Uint8Array(0);
+export const ZERO_KEY = new Uint8Array(32);
+
+export interface NoiseDeps {
+  readonly crypto: CryptoCore;
+  readonly x25519: X25519;
+  readonly random: RandomSource;
+}
+
+export interface LocalIdentity {
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export interface RemoteIdentity {
+  readonly publicKey: Uint8Array;
+  // Q in the whitepaper; 32 zero bytes when the peer has none.
+  readonly presharedKey: Uint8Array;
+  // DH(Spriv_local, Spub_remote), computed once per peer; null if the key is low-order,
+  // in which case no handshake with this peer can succeed.
+  readonly staticStatic: Uint8Array | null;
+}
+
+// What the initiator keeps between sending the initiation and receiving the response.
+export interface InitiatorState {
+  readonly localIndex: number;
+  readonly hash: Uint8Array;
+  readonly chainingKey: Uint8Array;
+  readonly ephemeralPrivate: Uint8Array;
+}
+
+// What the responder learned from an initiation.
+export interface ConsumedInitiation {
+  readonly remoteIndex: number;
+  readonly remoteStatic: Uint8Array;
+  readonly remoteEphemeral: Uint8Array;
+  readonly timestamp: Uint8Array;
+  readonly hash: Uint8Array;
+  readonly chainingKey: Uint8Array;
+}
+
+export interface TransportKeys {
+  readonly send: Uint8Array;
+  readonly receive: Uint8Array;
+}
+
+function generateEphemeral(deps: NoiseDeps): { privateKey: Uint8Array; publicKey: Uint8Array } {
+  const privateKey = clampPrivateKey(deps.random.bytes(32));
+  return { privateKey, publicKey: deps.x25519.publicKey(privateKey) };
+}
+
+// 1. Initiation (whitepaper §5.4.2). Returns the message without MACs, or null if the peer's
+// static key is low-order.
+export function createInitiation(
+  deps: NoiseDeps,
+  local: LocalIdentity,
+  remote: RemoteIdentity,
+  localIndex: number,
+  wallClockMs: number,
+): { message: Uint8Array; state: InitiatorState } | null {
+  if (remote.staticStatic === null) return null;
+  let h = hash(INITIAL_HASH, remote.publicKey);
+  const ephemeral = generateEphemeral(deps);
+  let [c] = kdf1(INITIAL_CHAINING_KEY, ephemeral.publicKey);
+  h = hash(h, ephemeral.publicKey);
+  const es = deps.x25519.sharedSecret(ephemeral.privateKey, remote.publicKey);
+  if (es === null) return null;
+  let k: Uint8Array;
+  [c, k] = kdf2(c, es);
+  const encryptedStatic = deps.crypto.seal(k, ZERO_NONCE, local.publicKey, h);
+  h = hash(h, encryptedStatic);
+  [c, k] = kdf2(c, remote.staticStatic);
+  const encryptedTimestamp = deps.crypto.seal(k, ZERO_NONCE, tai64n(wallClockMs), h);
+  h = hash(h, encryptedTimestamp);
+  const message = encodeInitiation({ senderIndex: localIndex, ephemeral: ephemeral.publicKey, encryptedStatic, encryptedTimestamp });
+  return { message, state: { localIndex, hash: h, chainingKey: c, ephemeralPrivate: ephemeral.privateKey } };
+}
+
+// 2a. Responder side of the initiation. `findRemote` maps the decrypted static key to the
+// configured peer (null: unknown → drop); `lastTimestamp` is the newest timestamp accepted
+// from that peer (replayed or older initiations are refused, §5.1).
+export function consumeInitiation(
+  deps: NoiseDeps,
+  local: LocalIdentity,
+  initiation: Initiation,
+  findRemote: (publicKey: Uint8Array) => { remote: RemoteIdentity; lastTimestamp: Uint8Array | null } | null,
+): ConsumedInitiation | null {
+  let h = hash(INITIAL_HASH, local.publicKey);
+  let [c] = kdf1(INITIAL_CHAINING_KEY, initiation.ephemeral);
+  h = hash(h, initiation.ephemeral);
+  const es = deps.x25519.sharedSecret(local.privateKey, initiation.ephemeral);
+  if (es === null) return null;
+  let k: Uint8Array;
+  [c, k] = kdf2(c, es);
+  const remoteStatic = deps.crypto.open(k, ZERO_NONCE, initiation.encryptedStatic, h);
+  if (remoteStatic === null) return null;
+  h = hash(h, initiation.encryptedStatic);
+  const known = findRemote(remoteStatic);
+  if (known === null || known.remote.staticStatic === null) return null;
+  [c, k] = kdf2(c, known.remote.staticStatic);
+  const timestamp = deps.crypto.open(k, ZERO_NONCE, initiation.encryptedTimestamp, h);
+  if (timestamp === null) return null;
+  if (known.lastTimestamp !== null && compareTai64n(timestamp, known.lastTimestamp) <= 0) return null;
+  h = hash(h, initiation.encryptedTimestamp);
+  return {
+    remoteIndex: initiation.senderIndex,
+    remoteStatic: Uint8Array.from(remoteStatic),
+    remoteEphemeral: Uint8Array.from(initiation.ephemeral),
+    timestamp: Uint8Array.from(timestamp),
+    hash: h,
+    chainingKey: c,
+  };
+}
+
+// 2b. Response (whitepaper §5.4.3) and the responder's transport keys (§5.4.5).
+export function createResponse(
+  deps: NoiseDeps,
+  remote: RemoteIdentity,
+  consumed: ConsumedInitiation,
+  localIndex: number,
+): { message: Uint8Array; keys: TransportKeys } | null {
+  const ephemeral = generateEphemeral(deps);
+  let [c] = kdf1(consumed.chainingKey, ephemeral.publicKey);
+  let h = hash(consumed.hash, ephemeral.publicKey);
+  const ee = deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteEphemeral);
+  const se = deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteStatic);
+  if (ee === null || se === null) return null;
+  [c] = kdf1(c, ee);
+  [c] = kdf1(c, se);
+  const [c3, tau, k] = kdf3(c, remote.presharedKey);
+  h = hash(h, tau);
+  const encryptedNothing = deps.crypto.seal(k, ZERO_NONCE, EMPTY, h);
+  const message = encodeResponse({
+    senderIndex: localIndex,
+    receiverIndex: consumed.remoteIndex,
+    ephemeral: ephemeral.publicKey,
+    encryptedNothing,
+  });
+  const [receive, send] = kdf2(c3, EMPTY);
+  forgetEphemeral(deps, ephemeral.privateKey);
+  return { message, keys: { send, receive } };
+}
+
+// 3. Initiator side of the response: the transport keys, or null if not authentic.
+export function consumeResponse(
+  deps: NoiseDeps,
+  local: LocalIdentity,
+  remote: RemoteIdentity,
+  state: InitiatorState,
+  response: Response,
+): TransportKeys | null {
+  let [c] = kdf1(state.chainingKey, response.ephemeral);
+  let h = hash(state.hash, response.ephemeral);
+  const ee = deps.x25519.sharedSecret(state.ephemeralPrivate, response.ephemeral);
+  const se = deps.x25519.sharedSecret(local.privateKey, response.ephemeral);
+  if (ee === null || se === null) return null;
+  [c] = kdf1(c, ee);
+  [c] = kdf1(c, se);
+  const [c3, tau, k] = kdf3(c, remote.presharedKey);
+  h = hash(h, tau);
+  if (response.encryptedNothing.length !== TAG_BYTES || deps.crypto.open(k, ZERO_NONCE, response.encryptedNothing, h) === null) {
+    return null;
+  }
+  const [send, receive] = kdf2(c3, EMPTY);
+  return { send, receive };
+}
+
+// An ephemeral private key is done with: out of the X25519 cache and zeroed (forward secrecy,
+// whitepaper §5.4.2: ephemerals are erased after use).
+export function forgetEphemeral(deps: Pick<NoiseDeps, "x25519">, privateKey: Uint8Array): void {
+  deps.x25519.forget(privateKey);
+  privateKey.fill(0);
+}
