@@ -5,8 +5,16 @@
 // packets the device makes itself (keepalives, packets released after a handshake) go through
 // the upper half in chunks and are copied out, so they never overwrite a caller's outputs.
 
-import { FLAG_REKEY_DUE, VERDICT_KEEPALIVE, VERDICT_NO_SESSION, VERDICT_SEND, VERDICT_TO_TUN } from "../../assembly/abi.js";
-import { DROP_ALLOWED_IPS, DROP_BAD_INNER, VERDICT_HANDSHAKE } from "../../assembly/abi.js";
+import {
+  DROP_ALLOWED_IPS,
+  DROP_BAD_INNER,
+  FLAG_REKEY_DUE,
+  VERDICT_HANDSHAKE,
+  VERDICT_KEEPALIVE,
+  VERDICT_NO_SESSION,
+  VERDICT_SEND,
+  VERDICT_TO_TUN,
+} from "../../assembly/abi.js";
 import { REKEY_AFTER_TIME_MS, REKEY_ON_RECEIVE_AFTER_MS } from "./constants.js";
 import { drop, jitter, releaseKeypair, send, type DeviceContext } from "./device-context.js";
 import { sendInitiation } from "./device-initiation.js";

@@ -29,9 +29,11 @@ function parseOptions(argv: string[]): { json: boolean; seconds: number } {
 
 const random = { bytes: (n: number) => Uint8Array.from(randomBytes(n)) };
 
-function makeDevice(x25519: X25519): Device {
+// The wall clock follows the bench's fake clock: initiations carry TAI64N timestamps, which a
+// responder accepts only if they increase.
+function makeDevice(x25519: X25519, wallClock: () => number): Device {
   const compiled = compilePreferredCryptoWasm();
-  return createDevice({ ...createDataplane(compiled), x25519, random, wallClock: () => Date.now() }, { privateKey: clampPrivateKey(random.bytes(32)) });
+  return createDevice({ ...createDataplane(compiled), x25519, random, wallClock }, { privateKey: clampPrivateKey(random.bytes(32)) });
 }
 
 function firstSend(actions: DeviceAction[], type: number): Uint8Array {
@@ -45,8 +47,10 @@ function firstSend(actions: DeviceAction[], type: number): Uint8Array {
 // previous session has expired and a new initiation is allowed (the bench measures work, not
 // waiting).
 function handshakeRunner(x25519: X25519): () => void {
-  const a = makeDevice(x25519);
-  const b = makeDevice(x25519);
+  let now = 0;
+  const wallClock = (): number => Date.UTC(2026, 0, 1) + now;
+  const a = makeDevice(x25519, wallClock);
+  const b = makeDevice(x25519, wallClock);
   const endpointA: Endpoint = { host: "192.0.2.1", port: 1 };
   const endpointB: Endpoint = { host: "192.0.2.2", port: 2 };
   a.upsertPeer(0, { publicKey: b.publicKey!, endpoint: endpointB, allowedIps: [parseIpPrefix("10.0.0.2/32")!] });
@@ -55,7 +59,6 @@ function handshakeRunner(x25519: X25519): () => void {
   packet[0] = 0x45;
   packet[3] = 20;
   packet.set([10, 0, 0, 2], 16);
-  let now = 0;
   return () => {
     now += REJECT_AFTER_TIME_MS + REKEY_TIMEOUT_MS;
     b.handleTick(now);

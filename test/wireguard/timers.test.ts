@@ -1,0 +1,63 @@
+// Timer events as a table (whitepaper §6; event names as the kernel and wireguard-go use them).
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { KEEPALIVE_TIMEOUT_MS, REKEY_TIMEOUT_MS, ZERO_KEY_MATERIAL_AFTER_MS } from "../../src/wireguard/constants.js";
+import {
+  createPeerTimers,
+  expiredTimers,
+  nextTimerDeadline,
+  onAuthenticatedPacketReceived,
+  onAuthenticatedPacketSent,
+  onAuthenticatedTraversal,
+  onDataReceived,
+  onDataSent,
+  onHandshakeComplete,
+  onHandshakeInitiated,
+  onSessionDerived,
+  setPersistentKeepalive,
+} from "../../src/wireguard/timers.js";
+
+test("each event arms or stops the right timer", () => {
+  const t = createPeerTimers();
+  assert.equal(nextTimerDeadline(t), null);
+  onDataSent(t, 1000, 100);
+  assert.equal(t.deadlines.newHandshake, 1000 + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + 100);
+  onDataSent(t, 5000, 0);
+  assert.equal(t.deadlines.newHandshake, 1000 + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + 100, "not pushed back");
+  onAuthenticatedPacketReceived(t);
+  assert.equal(t.deadlines.newHandshake, null);
+
+  onDataReceived(t, 2000);
+  assert.equal(t.deadlines.sendKeepalive, 2000 + KEEPALIVE_TIMEOUT_MS);
+  onDataReceived(t, 3000);
+  assert.equal(t.needAnotherKeepalive, true);
+  onAuthenticatedPacketSent(t);
+  assert.equal(t.deadlines.sendKeepalive, null);
+
+  onHandshakeInitiated(t, 0, 300);
+  assert.equal(t.deadlines.retransmitHandshake, REKEY_TIMEOUT_MS + 300);
+  t.handshakeAttempts = 4;
+  onHandshakeComplete(t);
+  assert.equal(t.deadlines.retransmitHandshake, null);
+  assert.equal(t.handshakeAttempts, 0);
+
+  onSessionDerived(t, 10);
+  assert.equal(t.deadlines.zeroKeyMaterial, 10 + ZERO_KEY_MATERIAL_AFTER_MS);
+  onAuthenticatedTraversal(t, 50);
+  assert.equal(t.deadlines.persistentKeepalive, null, "off unless configured");
+  setPersistentKeepalive(t, 50, 25_000);
+  onAuthenticatedTraversal(t, 60);
+  assert.equal(t.deadlines.persistentKeepalive, 25_060);
+});
+
+test("expiredTimers returns and stops exactly the due timers", () => {
+  const t = createPeerTimers();
+  onHandshakeInitiated(t, 0, 0);
+  onDataReceived(t, 0);
+  onSessionDerived(t, 0);
+  assert.deepEqual(expiredTimers(t, REKEY_TIMEOUT_MS - 1), []);
+  assert.deepEqual(expiredTimers(t, KEEPALIVE_TIMEOUT_MS), ["retransmitHandshake", "sendKeepalive"]);
+  assert.equal(t.deadlines.retransmitHandshake, null);
+  assert.equal(nextTimerDeadline(t), ZERO_KEY_MATERIAL_AFTER_MS);
+});
