@@ -223,30 +223,27 @@ function decryptOne(d: usize): void {
   store<u32>(d, total, TRANSPORT_OUT_LENGTH);
 }
 
-// Exported: encrypts descriptors 0..count-1; returns how many got VERDICT_SEND, or −1 for a
-// count outside 0..BATCH_MAX_SLOTS (nothing touched).
-export function transportEncrypt(count: i32): i32 {
+// Runs `one` over descriptors 0..count-1 and returns how many got `wanted`, or −1 for a count
+// outside 0..BATCH_MAX_SLOTS (nothing touched).
+// @ts-ignore: decorator
+@inline function runBatch(count: i32, one: (d: usize) => void, wanted: u32): i32 {
   if (count < 0 || count > BATCH_MAX_SLOTS) return -1;
-  let sent = 0;
+  let matching = 0;
   for (let i = 0; i < count; i++) {
     const d = descriptor(i);
-    encryptOne(d);
-    if (load<u32>(d, TRANSPORT_VERDICT) == VERDICT_SEND) sent++;
+    one(d);
+    if (load<u32>(d, TRANSPORT_VERDICT) == wanted) matching++;
   }
   wipeScratch();
-  return sent;
+  return matching;
 }
 
-// Exported: decrypts descriptors 0..count-1; returns how many got VERDICT_TO_TUN, or −1 for a
-// count outside 0..BATCH_MAX_SLOTS.
+// Exported: encrypts descriptors 0..count-1; returns how many got VERDICT_SEND.
+export function transportEncrypt(count: i32): i32 {
+  return runBatch(count, encryptOne, VERDICT_SEND);
+}
+
+// Exported: decrypts descriptors 0..count-1; returns how many got VERDICT_TO_TUN.
 export function transportDecrypt(count: i32): i32 {
-  if (count < 0 || count > BATCH_MAX_SLOTS) return -1;
-  let delivered = 0;
-  for (let i = 0; i < count; i++) {
-    const d = descriptor(i);
-    decryptOne(d);
-    if (load<u32>(d, TRANSPORT_VERDICT) == VERDICT_TO_TUN) delivered++;
-  }
-  wipeScratch();
-  return delivered;
+  return runBatch(count, decryptOne, VERDICT_TO_TUN);
 }

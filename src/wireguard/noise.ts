@@ -140,6 +140,23 @@ export function consumeInitiation(
   };
 }
 
+// The part of the response both sides compute alike (whitepaper §5.4.3): mix in DH(e_r, e_i)
+// and DH(e_r, s_i) (each side from its own private half), then the preshared key. null when a
+// DH result was all zeros (a low-order key).
+function mixResponse(
+  chainingKey: Uint8Array,
+  handshakeHash: Uint8Array,
+  ephemeralEphemeral: Uint8Array | null,
+  ephemeralStatic: Uint8Array | null,
+  presharedKey: Uint8Array,
+): { chainingKey: Uint8Array; hash: Uint8Array; key: Uint8Array } | null {
+  if (ephemeralEphemeral === null || ephemeralStatic === null) return null;
+  let [c] = kdf1(chainingKey, ephemeralEphemeral);
+  [c] = kdf1(c, ephemeralStatic);
+  const [next, tau, key] = kdf3(c, presharedKey);
+  return { chainingKey: next, hash: hash(handshakeHash, tau), key };
+}
+
 // 2b. Response (whitepaper §5.4.3) and the responder's transport keys (§5.4.5).
 export function createResponse(
   deps: NoiseDeps,
@@ -148,23 +165,24 @@ export function createResponse(
   localIndex: number,
 ): { message: Uint8Array; keys: TransportKeys } | null {
   const ephemeral = generateEphemeral(deps);
-  let [c] = kdf1(consumed.chainingKey, ephemeral.publicKey);
-  let h = hash(consumed.hash, ephemeral.publicKey);
-  const ee = deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteEphemeral);
-  const se = deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteStatic);
-  if (ee === null || se === null) return null;
-  [c] = kdf1(c, ee);
-  [c] = kdf1(c, se);
-  const [c3, tau, k] = kdf3(c, remote.presharedKey);
-  h = hash(h, tau);
-  const encryptedNothing = deps.crypto.seal(k, ZERO_NONCE, EMPTY, h);
+  const [c] = kdf1(consumed.chainingKey, ephemeral.publicKey);
+  const h = hash(consumed.hash, ephemeral.publicKey);
+  const mixed = mixResponse(
+    c,
+    h,
+    deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteEphemeral),
+    deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteStatic),
+    remote.presharedKey,
+  );
+  if (mixed === null) return null;
+  const encryptedNothing = deps.crypto.seal(mixed.key, ZERO_NONCE, EMPTY, mixed.hash);
   const message = encodeResponse({
     senderIndex: localIndex,
     receiverIndex: consumed.remoteIndex,
     ephemeral: ephemeral.publicKey,
     encryptedNothing,
   });
-  const [receive, send] = kdf2(c3, EMPTY);
+  const [receive, send] = kdf2(mixed.chainingKey, EMPTY);
   forgetEphemeral(deps, ephemeral.privateKey);
   return { message, keys: { send, receive } };
 }
@@ -177,19 +195,19 @@ export function consumeResponse(
   state: InitiatorState,
   response: Response,
 ): TransportKeys | null {
-  let [c] = kdf1(state.chainingKey, response.ephemeral);
-  let h = hash(state.hash, response.ephemeral);
-  const ee = deps.x25519.sharedSecret(state.ephemeralPrivate, response.ephemeral);
-  const se = deps.x25519.sharedSecret(local.privateKey, response.ephemeral);
-  if (ee === null || se === null) return null;
-  [c] = kdf1(c, ee);
-  [c] = kdf1(c, se);
-  const [c3, tau, k] = kdf3(c, remote.presharedKey);
-  h = hash(h, tau);
-  if (response.encryptedNothing.length !== TAG_BYTES || deps.crypto.open(k, ZERO_NONCE, response.encryptedNothing, h) === null) {
-    return null;
-  }
-  const [send, receive] = kdf2(c3, EMPTY);
+  const [c] = kdf1(state.chainingKey, response.ephemeral);
+  const h = hash(state.hash, response.ephemeral);
+  const mixed = mixResponse(
+    c,
+    h,
+    deps.x25519.sharedSecret(state.ephemeralPrivate, response.ephemeral),
+    deps.x25519.sharedSecret(local.privateKey, response.ephemeral),
+    remote.presharedKey,
+  );
+  if (mixed === null) return null;
+  const authentic = deps.crypto.open(mixed.key, ZERO_NONCE, response.encryptedNothing, mixed.hash) !== null;
+  if (response.encryptedNothing.length !== TAG_BYTES || !authentic) return null;
+  const [send, receive] = kdf2(mixed.chainingKey, EMPTY);
   return { send, receive };
 }
 
