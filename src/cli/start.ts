@@ -7,8 +7,6 @@ import { compilePreferredCryptoWasm } from "../dataplane/crypto-wasm.js";
 import { selfTestCryptoCore } from "../dataplane/self-test.js";
 
 const NOT_YET = ["WireGuard device", "mesh coordinator", "control client", "admin page"] as const;
-// The protocol core runs in memory (tests, benchmarks); the device that puts it on a TUN and a
-// UDP socket is the next part.
 
 export function runStart(write: (line: string) => void): number {
   const core = createCryptoCore(compilePreferredCryptoWasm());
