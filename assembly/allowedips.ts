@@ -107,7 +107,9 @@ function lookupKey(rootIndex: u32, hi: u64, lo: u64): i32 {
     if (commonBits(hi, lo, node) < cidr) break;
     const peer = <i32>load<i16>(node, NODE_PEER);
     best = select<i32>(peer, best, peer != PEER_NONE);
-    index = <u32>load<u16>(childLink(node, bitAt(hi, lo, cidr)));
+    // Both children in one load, issued alongside the cidr's rather than after the bit.
+    const children = load<u32>(node, NODE_CHILDREN);
+    index = (children >> (bitAt(hi, lo, cidr) << 4)) & 0xffff;
   }
   return best;
 }

@@ -4,14 +4,16 @@
 
 import { readFileSync } from "node:fs";
 import { runStart } from "./start.js";
+import { runWg } from "./wg.js";
 
 interface Command {
   summary: string;
-  run(args: string[], write: (line: string) => void): number;
+  run(args: string[], write: (line: string) => void): number | Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
   start: { summary: "run the appliance with embedded defaults", run: (_args, write) => runStart(write) },
+  wg: { summary: "up/down a userspace WireGuard interface from a wg-quick file", run: (args, write) => runWg(args, write) },
   version: { summary: "print the meshgate version", run: (_args, write) => (write(version()), 0) },
   help: { summary: "show this help", run: (_args, write) => (write(usage()), 0) },
 };
@@ -29,7 +31,7 @@ function usage(): string {
   return ["Usage: meshgate <command> [options]", "", "Commands:", ...lines].join("\n");
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const [name = "help", ...args] = argv;
   const write = (line: string): void => void process.stdout.write(`${line}\n`);
   if (name === "--help" || name === "-h") return COMMANDS["help"]!.run(args, write);
@@ -40,11 +42,11 @@ function main(argv: string[]): number {
     return 2;
   }
   try {
-    return command.run(args, write);
+    return await command.run(args, write);
   } catch (error) {
     process.stderr.write(`meshgate ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

@@ -9,7 +9,7 @@ import { createCookieChecker } from "./cookie.js";
 import { discardPending, drop, releaseKeypair, type DeviceAction, type DeviceContext, type DeviceDeps } from "./device-context.js";
 import { handleHandshakeMessage } from "./device-handshake.js";
 import { sendInitiation } from "./device-initiation.js";
-import { decryptSlots, encryptSlots, sendKeepalive } from "./device-transport.js";
+import { decryptSlots, encryptSlots, inputSlots, sendKeepalive, type SlotInput } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
 import type { Endpoint } from "./endpoint.js";
 import { createHandshakeRateLimiter } from "./handshake-rate-limiter.js";
@@ -56,8 +56,27 @@ export interface PeerStatus {
   readonly drops: Readonly<Record<string, number>>;
 }
 
+// Where a caller doing batched I/O puts packets: slot i starts at arenaOffset + i * slotBytes
+// in `buffer` (the WASM memory). A datagram goes at the slot's start; a TUN packet goes
+// headerBytes into it (room for the transport header) and may be up to maxPacketBytes long.
+export interface DeviceBatchLayout {
+  readonly buffer: ArrayBuffer;
+  readonly arenaOffset: number;
+  readonly slotBytes: number;
+  readonly headerBytes: number;
+  readonly maxBatch: number;
+  readonly maxPacketBytes: number;
+}
+
 export interface Device {
   readonly publicKey: Uint8Array | null;
+  // A copy of the static private key (for `wg showconf` over the UAPI).
+  readonly privateKey: Uint8Array | null;
+  readonly batchLayout: DeviceBatchLayout;
+  // `count` TUN packets already in slots 0..count-1 (see DeviceBatchLayout), lengths[i] each.
+  handleTunBatch(now: number, lengths: ArrayLike<number>, count: number): DeviceAction[];
+  // `count` datagrams already in slots 0..count-1, from sources[i].
+  handleDatagramBatch(now: number, lengths: ArrayLike<number>, sources: readonly Endpoint[], count: number): DeviceAction[];
   // A datagram from the network. Returned bytes may be views into WASM memory, valid until the
   // next call into the device.
   handleDatagram(now: number, datagram: Uint8Array, from: Endpoint): DeviceAction[];
@@ -104,6 +123,50 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     presharedKey: presharedKey ?? ZERO_KEY,
     staticStatic: ctx.local === null ? null : deps.x25519.sharedSecret(ctx.local.privateKey, publicKey),
   });
+
+  const t = deps.transport;
+  const batchLayout: DeviceBatchLayout = {
+    buffer: t.arena.buffer as ArrayBuffer,
+    arenaOffset: t.arena.byteOffset,
+    slotBytes: t.slotBytes,
+    headerBytes: t.headerBytes,
+    maxBatch: inputSlots(ctx),
+    // Room after the packet for padding to 16 and the tag.
+    maxPacketBytes: t.slotBytes - t.headerBytes - 32,
+  };
+  const requireBatch = (count: number): void => {
+    if (!Number.isInteger(count) || count < 0 || count > batchLayout.maxBatch) {
+      throw new RangeError(`a batch holds 0 to ${batchLayout.maxBatch} packets, got ${count}`);
+    }
+  };
+
+  const tunBatch = (now: number, lengths: ArrayLike<number>, count: number): void => {
+    const inputs: SlotInput[] = [];
+    for (let i = 0; i < count; i++) {
+      const length = lengths[i]!;
+      if (length > batchLayout.maxPacketBytes) drop(ctx, null, "tooLong");
+      else inputs.push({ offset: i * t.slotBytes, length });
+    }
+    encryptSlots(ctx, now, inputs, false);
+  };
+
+  const datagramBatch = (now: number, lengths: ArrayLike<number>, sources: readonly Endpoint[], count: number): void => {
+    const inputs: SlotInput[] = [];
+    const from: Endpoint[] = [];
+    for (let i = 0; i < count; i++) {
+      const length = lengths[i]!;
+      if (length > t.slotBytes) {
+        drop(ctx, null, "tooLong");
+        continue;
+      }
+      inputs.push({ offset: i * t.slotBytes, length });
+      from.push(sources[i]!);
+    }
+    for (const index of decryptSlots(ctx, now, inputs, from, false)) {
+      const input = inputs[index]!;
+      handleHandshakeMessage(ctx, now, t.arena.subarray(input.offset, input.offset + input.length), from[index]!);
+    }
+  };
 
   const collect = (work: () => void): DeviceAction[] => {
     ctx.actions = [];
@@ -157,22 +220,34 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     get publicKey() {
       return ctx.local?.publicKey ?? null;
     },
+    get privateKey() {
+      return ctx.local === null ? null : Uint8Array.from(ctx.local.privateKey);
+    },
+
+    batchLayout,
+
+    handleTunBatch(now, lengths, count) {
+      requireBatch(count);
+      return collect(() => tunBatch(now, lengths, count));
+    },
+
+    handleDatagramBatch(now, lengths, sources, count) {
+      requireBatch(count);
+      return collect(() => datagramBatch(now, lengths, sources, count));
+    },
 
     handleDatagram: (now, datagram, from) =>
       collect(() => {
-        const t = deps.transport;
         if (datagram.length > t.slotBytes) return drop(ctx, null, "tooLong");
         t.arena.set(datagram, 0);
-        const handshakes = decryptSlots(ctx, now, [{ offset: 0, length: datagram.length }], [from], false);
-        if (handshakes.length > 0) handleHandshakeMessage(ctx, now, datagram, from);
+        datagramBatch(now, [datagram.length], [from], 1);
       }),
 
     handleTunPacket: (now, packet) =>
       collect(() => {
-        const t = deps.transport;
-        if (t.headerBytes + packet.length + 32 > t.slotBytes) return drop(ctx, null, "tooLong");
+        if (packet.length > batchLayout.maxPacketBytes) return drop(ctx, null, "tooLong");
         t.arena.set(packet, t.headerBytes);
-        encryptSlots(ctx, now, [{ offset: 0, length: packet.length }], false);
+        tunBatch(now, [packet.length], 1);
       }),
 
     handleTick: (now) =>

@@ -1,0 +1,147 @@
+// The event loop of a running WireGuard interface: readiness on the TUN and the UDP sockets
+// and one wake-up timer feed the protocol core; its actions go back out.
+//
+// Flow:
+//   1. the TUN is readable → read up to a batch of packets straight into the WASM arena slots
+//      → device.handleTunBatch → send the datagrams (sendmmsg per family);
+//   2. a UDP socket is readable → recvmmsg into the slots → device.handleDatagramBatch →
+//      send handshake answers, write decrypted packets to the TUN;
+//   3. the timer fires at device.nextDeadline() → device.handleTick → send.
+// Each readiness callback drains at most MAX_BATCHES_PER_WAKE batches, so a flood on one side
+// cannot starve the other (libuv calls again while data is waiting). Actions are executed
+// before the next call into the device: their bytes may be views into the arena.
+
+import type { Tun } from "../io/tun.js";
+import type { UdpSocket, UdpSockets } from "../io/udp.js";
+import type { Device, DeviceAction } from "../wireguard/device.js";
+import type { Endpoint } from "../wireguard/endpoint.js";
+
+const MAX_BATCHES_PER_WAKE = 8;
+
+export interface PacketLoopDeps {
+  readonly device: Device;
+  readonly tun: Tun;
+  udp: UdpSockets;
+  // Monotonic milliseconds (performance.now in the daemon).
+  readonly now: () => number;
+  // Called once if the TUN interface disappears (deleted from outside).
+  readonly onInterfaceGone: (errno: number) => void;
+}
+
+export interface PacketLoopCounters {
+  tunPacketsIn: number;
+  tunPacketsOut: number;
+  datagramsIn: number;
+  datagramsOut: number;
+}
+
+// The loop owns the UDP sockets it is given (and those that replace them): stop() closes them.
+export interface PacketLoop {
+  start(): void;
+  stop(): void;
+  // Swaps the UDP sockets (listen port or fwmark changed); the old ones are closed.
+  replaceUdp(udp: UdpSockets): void;
+  // Executes the actions a configuration change returned (e.g. a keepalive).
+  apply(actions: DeviceAction[]): void;
+  readonly counters: Readonly<PacketLoopCounters>;
+}
+
+export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
+  const { device, tun, now } = deps;
+  const layout = device.batchLayout;
+  const lengths = new Uint32Array(layout.maxBatch);
+  const sources: Endpoint[] = new Array<Endpoint>(layout.maxBatch);
+  const counters: PacketLoopCounters = { tunPacketsIn: 0, tunPacketsOut: 0, datagramsIn: 0, datagramsOut: 0 };
+  const datagrams: Uint8Array[] = [];
+  const destinations: Endpoint[] = [];
+  const packets: Uint8Array[] = [];
+  let timer: NodeJS.Timeout | null = null;
+  let timerAt = Infinity;
+  let running = false;
+
+  const execute = (actions: DeviceAction[]): void => {
+    datagrams.length = 0;
+    destinations.length = 0;
+    packets.length = 0;
+    for (const action of actions) {
+      if (action.type === "send") {
+        datagrams.push(action.datagram);
+        destinations.push(action.to);
+      } else packets.push(action.packet);
+    }
+    if (datagrams.length > 0) counters.datagramsOut += deps.udp.send(datagrams, destinations);
+    if (packets.length > 0) counters.tunPacketsOut += tun.write(packets);
+    schedule();
+  };
+
+  const onTimer = (): void => {
+    timer = null;
+    timerAt = Infinity;
+    if (running) execute(device.handleTick(now()));
+  };
+
+  // One timer, armed for the device's next deadline; re-armed only if that moved earlier.
+  function schedule(): void {
+    if (!running) return;
+    const deadline = device.nextDeadline();
+    if (deadline === null || deadline >= timerAt) return;
+    if (timer !== null) clearTimeout(timer);
+    timerAt = deadline;
+    timer = setTimeout(onTimer, Math.max(0, deadline - now()));
+  }
+
+  const onTunReadable = (): void => {
+    for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
+      const count = tun.readBatch(layout.buffer, layout.arenaOffset + layout.headerBytes, layout.slotBytes, layout.maxBatch, layout.maxPacketBytes, lengths);
+      if (count < 0) {
+        running = false;
+        deps.onInterfaceGone(-count);
+        return;
+      }
+      if (count === 0) break;
+      counters.tunPacketsIn += count;
+      execute(device.handleTunBatch(now(), lengths, count));
+      if (count < layout.maxBatch) break;
+    }
+  };
+
+  const onUdpReadable = (socket: UdpSocket) => (): void => {
+    for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
+      const count = socket.receiveBatch(layout.buffer, layout.arenaOffset, layout.slotBytes, layout.maxBatch, layout.slotBytes, lengths, sources);
+      if (count === 0) break;
+      counters.datagramsIn += count;
+      execute(device.handleDatagramBatch(now(), lengths, sources, count));
+      if (count < layout.maxBatch) break;
+    }
+  };
+
+  const watchUdp = (): void => {
+    for (const socket of deps.udp.sockets) socket.onReadable(onUdpReadable(socket));
+  };
+
+  return {
+    counters,
+    start() {
+      running = true;
+      tun.onReadable(onTunReadable);
+      watchUdp();
+      schedule();
+    },
+    stop() {
+      running = false;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+      timerAt = Infinity;
+      deps.udp.close();
+    },
+    replaceUdp(udp) {
+      const old = deps.udp;
+      deps.udp = udp;
+      old.close();
+      if (running) watchUdp();
+    },
+    apply(actions) {
+      execute(actions);
+    },
+  };
+}

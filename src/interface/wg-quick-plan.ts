@@ -1,0 +1,74 @@
+// What `meshgate wg up` will do for a wg-quick(8) configuration, decided before anything
+// changes: the interface name, MTU, addresses and routes, and what it refuses or ignores.
+// Pure, so every rule is tested without root.
+//
+// Routes follow wg-quick: every peer's AllowedIPs is routed into the interface (Table = off:
+// none; Table = <name or number>: into that table). A default route (0.0.0.0/0, ::/0) needs
+// wg-quick's fwmark policy routing, which meshgate does not do yet: such a file is refused
+// with that reason rather than half-applied.
+
+import { basename } from "node:path";
+import { formatIpPrefix, type IpPrefix } from "../wireguard/ip-prefix.js";
+import type { WireGuardConfig } from "../wireguard/config.js";
+
+export const DEFAULT_INTERFACE_MTU = 1420;
+// wg-quick's rule for interface names (and Linux's 15-character limit).
+const INTERFACE_NAME = /^[a-zA-Z0-9_=+.-]{1,15}$/;
+
+export class WgQuickPlanError extends Error {
+  override readonly name = "WgQuickPlanError";
+}
+
+export interface WgQuickPlan {
+  readonly interfaceName: string;
+  readonly mtu: number;
+  readonly addresses: readonly string[];
+  readonly routes: readonly string[];
+  readonly routeTable: string | undefined;
+  // Fields the file sets that meshgate ignores, each with the reason, for the user to see.
+  readonly warnings: readonly string[];
+}
+
+// `wg up wg0` means /etc/wireguard/wg0.conf, as for wg-quick.
+export function configPathFor(argument: string): string {
+  return argument.includes("/") || argument.endsWith(".conf") ? argument : `/etc/wireguard/${argument}.conf`;
+}
+
+export function interfaceNameFor(configPath: string): string {
+  const name = basename(configPath).replace(/\.conf$/, "");
+  if (!INTERFACE_NAME.test(name)) {
+    throw new WgQuickPlanError(`"${name}" is not a usable interface name (1–15 of a-z A-Z 0-9 _ = + . -): rename the file`);
+  }
+  return name;
+}
+
+export function planWgQuick(configPath: string, config: WireGuardConfig): WgQuickPlan {
+  const iface = config.interface;
+  if (iface.privateKey === undefined) throw new WgQuickPlanError(`${configPath}: [Interface] needs a PrivateKey`);
+  const routes = new Map<string, IpPrefix>();
+  for (const peer of config.peers) for (const prefix of peer.allowedIps) routes.set(formatIpPrefix(prefix), prefix);
+  const table = iface.table === undefined || iface.table === "auto" ? undefined : iface.table;
+  if (table !== "off") {
+    const defaults = [...routes.values()].filter((prefix) => prefix.cidr === 0).map(formatIpPrefix);
+    if (defaults.length > 0) {
+      throw new WgQuickPlanError(
+        `${configPath}: AllowedIPs ${defaults.join(", ")} would route all traffic through the tunnel, which needs ` +
+          "policy routing meshgate does not set up yet; use narrower AllowedIPs, or Table = off and route it yourself",
+      );
+    }
+  }
+  const warnings: string[] = [];
+  if (iface.dns.length > 0) warnings.push(`DNS = ${iface.dns.join(", ")} is ignored: meshgate does not change the resolver configuration`);
+  for (const [field, hooks] of [["PreUp", iface.preUp], ["PostUp", iface.postUp], ["PreDown", iface.preDown], ["PostDown", iface.postDown]] as const) {
+    if (hooks.length > 0) warnings.push(`${field} is ignored: meshgate does not run shell hooks`);
+  }
+  if (iface.saveConfig === true) warnings.push("SaveConfig is ignored: the file is never rewritten");
+  return {
+    interfaceName: interfaceNameFor(configPath),
+    mtu: iface.mtu ?? DEFAULT_INTERFACE_MTU,
+    addresses: iface.addresses.map(formatIpPrefix),
+    routes: table === "off" ? [] : [...routes.keys()],
+    routeTable: table === "off" ? undefined : table,
+    warnings,
+  };
+}

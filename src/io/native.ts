@@ -1,0 +1,41 @@
+// Loads meshgate's native I/O addon (src/io/native, built by node-gyp at `npm install`) and
+// types its functions. The addon only makes system calls; the files beside this one wrap it.
+
+import { createRequire } from "node:module";
+
+export interface NativeIo {
+  tunOpen(name: string): [fd: number, name: string];
+  tunRead(fd: number, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array): number;
+  tunWrite(fd: number, packets: Uint8Array[]): number;
+  udpOpen(family: 4 | 6, port: number, fwmark: number): [fd: number, port: number];
+  udpRecv(fd: number, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Uint8Array): number;
+  udpSend(fd: number, datagrams: Uint8Array[], destinations: Uint8Array): number;
+  close(fd: number): void;
+  watch(fd: number, onReadable: () => void): object;
+  unwatch(handle: object): void;
+}
+
+// 20-byte address records the addon reads and writes: family, 0, port (big-endian), address.
+export const ADDRESS_RECORD_BYTES = 20;
+export const MAX_NATIVE_BATCH = 128;
+
+export class NativeIoMissingError extends Error {
+  override readonly name = "NativeIoMissingError";
+}
+
+let loaded: NativeIo | null = null;
+
+// dist/src/io/native.js → src/io/native/build/Release/meshgate_io.node
+export function loadNativeIo(): NativeIo {
+  if (loaded !== null) return loaded;
+  const require = createRequire(import.meta.url);
+  try {
+    loaded = require("../../../src/io/native/build/Release/meshgate_io.node") as NativeIo;
+  } catch (cause) {
+    throw new NativeIoMissingError(
+      'meshgate\'s native I/O addon is not built: run "npm install" (it needs python3, make and g++)',
+      { cause },
+    );
+  }
+  return loaded;
+}

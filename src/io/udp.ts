@@ -1,0 +1,146 @@
+// The UDP side of a WireGuard interface: one IPv4 and one IPv6 socket on the same port (like
+// wireguard-go), batched receive (recvmmsg) into caller-given slots and batched send (sendmmsg).
+// Source addresses become Endpoint objects through a small cache, so steady traffic from a few
+// peers creates no per-packet strings; destination Endpoints are encoded once per object.
+
+import type { Endpoint } from "../wireguard/endpoint.js";
+import { formatIpAddress, parseIpAddress } from "../wireguard/ip-prefix.js";
+import { ADDRESS_RECORD_BYTES, loadNativeIo, MAX_NATIVE_BATCH, type NativeIo } from "./native.js";
+
+export interface UdpSocket {
+  readonly family: 4 | 6;
+  // Receives up to `count` datagrams into slot i at byteOffset + i * stride; lengths[i] and
+  // sources[i] describe each. A length above maxLength means the datagram was truncated.
+  receiveBatch(buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Endpoint[]): number;
+  onReadable(callback: () => void): void;
+}
+
+export interface UdpSockets {
+  readonly port: number;
+  readonly sockets: readonly UdpSocket[];
+  // Sends each datagram to its endpoint on the socket of the endpoint's family.
+  send(datagrams: readonly Uint8Array[], to: readonly Endpoint[]): number;
+  close(): void;
+}
+
+const SOURCE_CACHE_LIMIT = 4096;
+
+// Endpoint objects by their address record, so repeated sources reuse one object.
+function createSourceCache(): (record: Uint8Array) => Endpoint {
+  const cache = new Map<string, Endpoint>();
+  return (record) => {
+    const key = Buffer.from(record.buffer, record.byteOffset, record[0] === 4 ? 8 : ADDRESS_RECORD_BYTES).toString("latin1");
+    let endpoint = cache.get(key);
+    if (endpoint === undefined) {
+      const family = record[0] === 4 ? 4 : 6;
+      const bytes = record.slice(4, family === 4 ? 8 : 20);
+      endpoint = { host: formatIpAddress({ family, bytes }), port: (record[2]! << 8) | record[3]! };
+      if (cache.size >= SOURCE_CACHE_LIMIT) cache.clear();
+      cache.set(key, endpoint);
+    }
+    return endpoint;
+  };
+}
+
+const encoded = new WeakMap<Endpoint, Uint8Array>();
+
+// The address record of an endpoint whose host is an IP address (resolved by the caller).
+export function endpointRecord(endpoint: Endpoint): Uint8Array {
+  let record = encoded.get(endpoint);
+  if (record === undefined) {
+    const address = parseIpAddress(endpoint.host);
+    if (address === null) throw new RangeError(`endpoint host "${endpoint.host}" is not an IP address`);
+    record = new Uint8Array(ADDRESS_RECORD_BYTES);
+    record[0] = address.family;
+    record[2] = endpoint.port >> 8;
+    record[3] = endpoint.port & 0xff;
+    record.set(address.bytes, 4);
+    encoded.set(endpoint, record);
+  }
+  return record;
+}
+
+interface OpenSocket {
+  readonly fd: number;
+  readonly port: number;
+  readonly socket: UdpSocket;
+  close(): void;
+}
+
+function openSocket(native: NativeIo, family: 4 | 6, port: number, fwmark: number): OpenSocket {
+  const [fd, boundPort] = native.udpOpen(family, port, fwmark);
+  const records = new Uint8Array(MAX_NATIVE_BATCH * ADDRESS_RECORD_BYTES);
+  const source = createSourceCache();
+  let watcher: object | null = null;
+  let closed = false;
+  return {
+    fd,
+    port: boundPort,
+    socket: {
+      family,
+      receiveBatch(buffer, byteOffset, stride, count, maxLength, lengths, sources) {
+        const received = native.udpRecv(fd, buffer, byteOffset, stride, count, maxLength, lengths, records);
+        for (let i = 0; i < received; i++) sources[i] = source(records.subarray(i * ADDRESS_RECORD_BYTES, (i + 1) * ADDRESS_RECORD_BYTES));
+        return received;
+      },
+      onReadable(callback) {
+        if (watcher !== null) native.unwatch(watcher);
+        watcher = native.watch(fd, callback);
+      },
+    },
+    close() {
+      if (closed) return; // a second close must never hit a descriptor number reused since
+      closed = true;
+      if (watcher !== null) native.unwatch(watcher);
+      watcher = null;
+      native.close(fd);
+    },
+  };
+}
+
+// Opens both sockets on `port` (0: the kernel picks one for IPv4, and IPv6 takes the same).
+// fwmark marks outgoing packets (policy routing keeps them off the tunnel; 0: none).
+export function openUdp(port: number, fwmark = 0, native: NativeIo = loadNativeIo()): UdpSockets {
+  const v4 = openSocket(native, 4, port, fwmark);
+  let v6: OpenSocket | null = null;
+  try {
+    v6 = openSocket(native, 6, v4.port, fwmark);
+  } catch (error) {
+    // A host without IPv6 still works over IPv4 (wireguard-go does the same).
+    if (!(error instanceof Error && "code" in error && (error.code === "EAFNOSUPPORT" || error.code === "EADDRNOTAVAIL"))) {
+      v4.close();
+      throw error;
+    }
+  }
+  const fds = { 4: v4.fd, 6: v6?.fd ?? -1 } as const;
+  const destinations = { 4: new Uint8Array(MAX_NATIVE_BATCH * ADDRESS_RECORD_BYTES), 6: new Uint8Array(MAX_NATIVE_BATCH * ADDRESS_RECORD_BYTES) };
+  const batches: Record<4 | 6, Uint8Array[]> = { 4: [], 6: [] };
+  return {
+    port: v4.port,
+    sockets: v6 === null ? [v4.socket] : [v4.socket, v6.socket],
+    send(datagrams, to) {
+      let sent = 0;
+      batches[4].length = 0;
+      batches[6].length = 0;
+      for (let i = 0; i < datagrams.length; i++) {
+        const record = endpointRecord(to[i]!);
+        const family = record[0] === 4 ? 4 : 6;
+        const batch = batches[family];
+        destinations[family].set(record, batch.length * ADDRESS_RECORD_BYTES);
+        batch.push(datagrams[i]!);
+        if (batch.length === MAX_NATIVE_BATCH) {
+          if (fds[family] >= 0) sent += native.udpSend(fds[family], batch, destinations[family]);
+          batch.length = 0;
+        }
+      }
+      for (const family of [4, 6] as const) {
+        if (batches[family].length > 0 && fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family]);
+      }
+      return sent;
+    },
+    close() {
+      v4.close();
+      v6?.close();
+    },
+  };
+}

@@ -1,0 +1,145 @@
+// Real network namespaces for interop tests: a small internet on one machine. Names carry a
+// project prefix and this process's id, so parallel runs never collide and nothing outside
+// what the test made is touched; everything made is removed in `destroy()`, which tests call
+// in `after` (and an exit hook calls if a test crashes). Processes are started here and ended
+// only by the pids this module holds.
+
+import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+
+export const PREFIX = `mg${process.pid % 100000}`;
+
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function run(command: string, args: readonly string[], timeoutMs = 30_000): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    execFile(command, [...args], { timeout: timeoutMs, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${stderr.trim() || error.message}`));
+      else resolve({ stdout, stderr });
+    });
+  });
+}
+
+// Why interop tests cannot run here, or null when they can.
+export function interopUnavailable(): string | null {
+  if (process.getuid?.() !== 0) return "needs root (network namespaces)";
+  for (const tool of ["/usr/sbin/ip", "/usr/bin/wg", "/usr/bin/wireguard-go", "/usr/bin/ping"]) {
+    if (!existsSync(tool) && !existsSync(tool.replace("/usr/sbin/", "/sbin/"))) return `needs ${tool} (see .ci/run for the packages)`;
+  }
+  if (!existsSync("/dev/net/tun")) return "needs /dev/net/tun";
+  return null;
+}
+
+export class Namespace {
+  constructor(readonly name: string) {}
+
+  exec(command: string, args: readonly string[], timeoutMs?: number): Promise<CommandResult> {
+    return run("ip", ["netns", "exec", this.name, command, ...args], timeoutMs);
+  }
+
+  // A long-running process inside the namespace; its output is kept for diagnostics.
+  spawn(command: string, args: readonly string[]): ChildProcess & { output: string[] } {
+    const child = spawn("ip", ["netns", "exec", this.name, command, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const output: string[] = [];
+    child.stdout!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => output.push(chunk.toString()));
+    return Object.assign(child, { output });
+  }
+
+  async ping(address: string, count = 3, extra: readonly string[] = []): Promise<{ sent: number; received: number }> {
+    const family = address.includes(":") ? ["-6"] : [];
+    let output: string;
+    try {
+      output = (await this.exec("ping", [...family, "-c", String(count), "-W", "2", ...extra, address], 60_000)).stdout;
+    } catch (error) {
+      output = String(error);
+    }
+    const match = /(\d+) packets transmitted, (\d+) received/.exec(output);
+    return { sent: Number(match?.[1] ?? count), received: Number(match?.[2] ?? 0) };
+  }
+}
+
+// Two namespaces joined by a veth pair: 192.168.<subnet>.1 and .2 (IPv4), fd<subnet>::1/::2.
+export class Lab {
+  readonly left: Namespace;
+  readonly right: Namespace;
+  readonly leftLink: string;
+  readonly rightLink: string;
+  readonly underlay4: (host: number) => string;
+  readonly underlay6: (host: number) => string;
+  private readonly children: ChildProcess[] = [];
+  private destroyed = false;
+  private readonly exitHook = (): void => this.destroySync();
+
+  private constructor(readonly tag: string, subnet: number) {
+    this.left = new Namespace(`${PREFIX}${tag}l`);
+    this.right = new Namespace(`${PREFIX}${tag}r`);
+    this.leftLink = `${PREFIX}${tag}a`;
+    this.rightLink = `${PREFIX}${tag}b`;
+    this.underlay4 = (host) => `192.168.${subnet}.${host}`;
+    this.underlay6 = (host) => `fd00:${subnet}::${host}`;
+  }
+
+  static async create(tag: string, subnet: number): Promise<Lab> {
+    const lab = new Lab(tag, subnet);
+    process.once("exit", lab.exitHook);
+    try {
+      await run("ip", ["netns", "add", lab.left.name]);
+      await run("ip", ["netns", "add", lab.right.name]);
+      await run("ip", ["link", "add", lab.leftLink, "netns", lab.left.name, "type", "veth", "peer", "name", lab.rightLink, "netns", lab.right.name]);
+      for (const [ns, link, host] of [[lab.left, lab.leftLink, 1], [lab.right, lab.rightLink, 2]] as const) {
+        await ns.exec("ip", ["link", "set", "lo", "up"]);
+        await ns.exec("ip", ["address", "add", `${lab.underlay4(host)}/24`, "dev", link]);
+        await ns.exec("ip", ["-6", "address", "add", `${lab.underlay6(host)}/64`, "dev", link, "nodad"]);
+        await ns.exec("ip", ["link", "set", link, "up"]);
+      }
+    } catch (error) {
+      await lab.destroy();
+      throw error;
+    }
+    return lab;
+  }
+
+  adopt<T extends ChildProcess>(child: T): T {
+    this.children.push(child);
+    return child;
+  }
+
+  // Ends our processes (by pid) and deletes the namespaces, which removes every link in them.
+  async destroy(): Promise<void> {
+    if (this.destroyed) return;
+    for (const child of this.children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((resolve) => {
+          const timer = setTimeout(() => {
+            child.kill("SIGKILL");
+            resolve(undefined);
+          }, 5000);
+          child.once("exit", () => {
+            clearTimeout(timer);
+            resolve(undefined);
+          });
+        });
+      }
+    }
+    this.destroySync();
+  }
+
+  private destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    process.removeListener("exit", this.exitHook);
+    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    for (const ns of [this.left, this.right]) {
+      try {
+        execFileSync("ip", ["netns", "delete", ns.name], { stdio: "ignore" });
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
