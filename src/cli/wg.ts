@@ -64,6 +64,10 @@ async function upForeground(configPath: string, write: (line: string) => void): 
 async function upBackground(configPath: string, write: (line: string) => void): Promise<number> {
   const name = interfaceNameFor(configPath);
   if (!existsSync(configPath)) throw new Error(`${configPath} does not exist`);
+  const socket = uapiSocketPath(name);
+  // Checked here too: otherwise the running interface's socket would answer for a child
+  // that is about to fail.
+  if (await uapiSocketAnswers(socket)) throw new Error(`${name} is already up (${socket} answers)`);
   mkdirSync(LOG_DIRECTORY, { recursive: true });
   const logFd = openSync(logFile(name), "a");
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
@@ -74,7 +78,6 @@ async function upBackground(configPath: string, write: (line: string) => void): 
   closeSync(logFd);
   let exited: number | null = null;
   child.once("exit", (code) => (exited = code ?? 1));
-  const socket = uapiSocketPath(name);
   for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(100)) {
     if (exited !== null) {
       const tail = readFileSync(logFile(name), "utf8").trim().split("\n").slice(-5).join("\n");

@@ -64,11 +64,13 @@ function flag(value: string, key: string): boolean {
 
 // "1.2.3.4:51820" or "[2001:db8::1]:51820": the IP form `wg` sends (it resolves names itself).
 export function parseUapiEndpoint(value: string): Endpoint | null {
-  const match = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(value) ?? /^([^:\[\]]+):([0-9]{1,5})$/.exec(value);
+  const bracketed = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(value);
+  const match = bracketed ?? /^([^:\[\]]+):([0-9]{1,5})$/.exec(value);
   if (match === null) return null;
   const address = parseIpAddress(match[1]!);
   const port = Number(match[2]);
-  if (address === null || port < 1 || port > 65535) return null;
+  // Brackets are for IPv6 only, as in URLs (RFC 3986 §3.2.2).
+  if (address === null || (bracketed !== null) !== (address.family === 6) || port < 1 || port > 65535) return null;
   return { host: formatIpAddress(address), port };
 }
 

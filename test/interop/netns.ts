@@ -108,6 +108,11 @@ export class Lab {
     return child;
   }
 
+  // The pid of the n-th adopted process (benchmarks read its CPU time).
+  pidOf(index: number): number | undefined {
+    return this.children[index]?.pid;
+  }
+
   // Ends our processes (by pid) and deletes the namespaces, which removes every link in them.
   async destroy(): Promise<void> {
     if (this.destroyed) return;
