@@ -22,7 +22,13 @@ describe("meshgate wg up / down", { skip: unavailable ?? false }, () => {
   before(async () => {
     lab = await Lab.create("c", 74);
     const keys = await generateKeys(name);
-    writeFileSync(configPath, `[Interface]\nPrivateKey = ${keys.privateKey}\nAddress = 10.74.0.1/24\nMTU = 1380\n`, { mode: 0o600 });
+    const peer = await generateKeys(`${name}p`);
+    writeFileSync(
+      configPath,
+      `[Interface]\nPrivateKey = ${keys.privateKey}\nAddress = 10.74.0.1/24\nMTU = 1380\n` +
+        `[Peer]\nPublicKey = ${peer.publicKey}\nAllowedIPs = 10.74.5.0/24, fd74::/64\n`,
+      { mode: 0o600 },
+    );
   });
   after(async () => {
     await lab.left.exec(process.execPath, [MAIN, "wg", "down", name]).catch(() => undefined);
@@ -45,6 +51,8 @@ describe("meshgate wg up / down", { skip: unavailable ?? false }, () => {
     const link = (await lab.left.exec("ip", ["link", "show", name])).stdout;
     assert.match(link, /mtu 1380/);
     assert.match((await lab.left.exec("ip", ["address", "show", name])).stdout, /10\.74\.0\.1\/24/);
+    assert.match((await lab.left.exec("ip", ["route", "show", "dev", name])).stdout, /10\.74\.5\.0\/24/, "AllowedIPs are routed");
+    assert.match((await lab.left.exec("ip", ["-6", "route", "show", "dev", name])).stdout, /fd74::\/64/);
     assert.match((await lab.left.exec("wg", ["show", name])).stdout, new RegExp(`interface: ${name}`));
     assert.equal((await meshgate("wg", "up", configPath)).code, 1, "a second up is refused");
 
@@ -54,6 +62,15 @@ describe("meshgate wg up / down", { skip: unavailable ?? false }, () => {
     assert.equal(existsSync(`/var/run/wireguard/${name}.sock`), false);
     assert.equal(existsSync(`/var/run/meshgate/${name}.pid`), false);
     assert.match((await meshgate("wg", "down", name)).output, /is not up/);
+  });
+
+  test("without CAP_NET_ADMIN the error says so", async () => {
+    const readable = join(tmpdir(), `${PREFIX}u.conf`);
+    writeFileSync(readable, `[Interface]\nPrivateKey = ${(await generateKeys(`${name}u`)).privateKey}\n`, { mode: 0o644 });
+    const result = await lab.left
+      .exec("setpriv", ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", process.execPath, MAIN, "wg", "up", "--foreground", readable])
+      .then(() => "succeeded", (error: unknown) => String(error));
+    assert.match(result, /CAP_NET_ADMIN/);
   });
 
   test("a broken file is refused with its line and field", async () => {
