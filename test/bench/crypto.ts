@@ -19,6 +19,7 @@ import sodium from "libsodium-wrappers";
 import { createCryptoCore, type CryptoCore } from "../../src/dataplane/crypto-core.js";
 import { compileCryptoWasm } from "../../src/dataplane/crypto-wasm.js";
 import { formatRate, measureRate, type Rate } from "./measure.js";
+import { parseBenchOptions, type BenchOptions } from "./options.js";
 
 const SIZES = [64, 512, 1420, 8192] as const;
 const BATCH = 64;
@@ -27,24 +28,7 @@ type Implementation = (typeof IMPLEMENTATIONS)[number];
 type Direction = "seal" | "open";
 type Runner = () => number | void;
 
-interface Options {
-  json: boolean;
-  seconds: number;
-}
 
-function parseOptions(argv: string[]): Options {
-  const options: Options = { json: false, seconds: 0.5 };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === "--json") options.json = true;
-    else if (arg === "--seconds") {
-      const seconds = Number(argv[++i]);
-      if (!(seconds > 0)) throw new Error("--seconds needs a positive number, e.g. --seconds 1");
-      options.seconds = seconds;
-    } else throw new Error(`unknown option ${arg} (options: --json, --seconds S)`);
-  }
-  return options;
-}
 
 // The WireGuard transport nonce for counter 0: twelve zero bytes.
 const NONCE = new Uint8Array(12);
@@ -121,7 +105,7 @@ function runnersFor(core: CryptoCore, size: number): Record<Implementation, Reco
 
 type Results = Record<Direction, Record<number, Record<Implementation, Rate>>>;
 
-function measureAll(core: CryptoCore, options: Options, progress: (line: string) => void): Results {
+function measureAll(core: CryptoCore, options: BenchOptions, progress: (line: string) => void): Results {
   const results: Results = { seal: {}, open: {} };
   for (const size of SIZES) {
     const runners = runnersFor(core, size);
@@ -180,7 +164,7 @@ function table(results: Results): string[] {
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseBenchOptions(process.argv.slice(2), 0.5);
   await sodium.ready;
   const core = createCryptoCore(compileCryptoWasm("release"));
   const progress = (line: string): void => void process.stderr.write(`${line}\n`);

@@ -16,16 +16,8 @@ import { parseIpPrefix } from "../../src/wireguard/ip-prefix.js";
 import { MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT, messageType } from "../../src/wireguard/messages.js";
 import { clampPrivateKey, createNobleX25519, createNodeX25519, type X25519 } from "../../src/wireguard/x25519.js";
 import { measureRate } from "./measure.js";
+import { parseBenchOptions } from "./options.js";
 
-function parseOptions(argv: string[]): { json: boolean; seconds: number } {
-  const options = { json: false, seconds: 2 };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--json") options.json = true;
-    else if (argv[i] === "--seconds" && Number(argv[i + 1]) > 0) options.seconds = Number(argv[++i]);
-    else throw new Error(`unknown option ${argv[i]} (options: --json, --seconds S)`);
-  }
-  return options;
-}
 
 const random = { bytes: (n: number) => Uint8Array.from(randomBytes(n)) };
 
@@ -78,7 +70,7 @@ function x25519Rate(x25519: X25519, seconds: number): number {
   return measureRate(() => void x25519.sharedSecret(privateKey, publicKey), { seconds, messagesPerCall: 1, bytesPerMessage: 0 }).messagesPerSecond;
 }
 
-const options = parseOptions(process.argv.slice(2));
+const options = parseBenchOptions(process.argv.slice(2), 2);
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 progress(`bench:handshake — ${options.seconds} s per measurement, node ${process.version}`);
 const native = createNodeX25519();

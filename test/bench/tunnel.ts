@@ -11,11 +11,8 @@
 import { readFileSync } from "node:fs";
 import { interopUnavailable, Lab, type Namespace } from "../interop/netns.js";
 import { connect, startMeshgate, startWireguardGo, type WireGuardSide } from "../interop/wireguard-peers.js";
+import { parseBenchOptions } from "./options.js";
 
-interface Options {
-  json: boolean;
-  seconds: number;
-}
 
 interface Result {
   readonly name: string;
@@ -25,15 +22,6 @@ interface Result {
   readonly cpu: string; // "left% / right%" of one core, during the single-stream run
 }
 
-function parseOptions(argv: string[]): Options {
-  const options = { json: false, seconds: 10 };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === "--json") options.json = true;
-    else if (argv[i] === "--seconds" && Number(argv[i + 1]) > 0) options.seconds = Number(argv[++i]);
-    else throw new Error(`unknown option ${argv[i]} (options: --json, --seconds S)`);
-  }
-  return options;
-}
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -98,7 +86,7 @@ async function tunnel(name: string, left: Kind, right: Kind, seconds: number, ta
 }
 
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = parseBenchOptions(process.argv.slice(2), 10);
   const unavailable = interopUnavailable();
   if (unavailable !== null) throw new Error(`bench:tunnel ${unavailable}`);
   progress(`bench:tunnel — iperf3 ${options.seconds} s per run, node ${process.version}`);

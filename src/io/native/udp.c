@@ -1,0 +1,189 @@
+// UDP sockets for WireGuard: one per address family on the same port, large buffers, an
+// optional fwmark, recvmmsg into caller-given slots and sendmmsg from wherever datagrams are.
+
+#include "io_common.h"  // first: it defines _GNU_SOURCE for the system headers
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static socklen_t encode_sockaddr(const uint8_t* record, struct sockaddr_storage* out) {
+  memset(out, 0, sizeof *out);
+  uint16_t port = (uint16_t)((record[2] << 8) | record[3]);
+  if (record[0] == 4) {
+    struct sockaddr_in* v4 = (struct sockaddr_in*)out;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    memcpy(&v4->sin_addr, record + 4, 4);
+    return sizeof *v4;
+  }
+  struct sockaddr_in6* v6 = (struct sockaddr_in6*)out;
+  v6->sin6_family = AF_INET6;
+  v6->sin6_port = htons(port);
+  memcpy(&v6->sin6_addr, record + 4, 16);
+  return sizeof *v6;
+}
+
+static void decode_sockaddr(const struct sockaddr_storage* address, uint8_t* record) {
+  memset(record, 0, ADDRESS_RECORD_BYTES);
+  if (address->ss_family == AF_INET) {
+    const struct sockaddr_in* v4 = (const struct sockaddr_in*)address;
+    record[0] = 4;
+    memcpy(record + 2, &v4->sin_port, 2);
+    memcpy(record + 4, &v4->sin_addr, 4);
+  } else if (address->ss_family == AF_INET6) {
+    const struct sockaddr_in6* v6 = (const struct sockaddr_in6*)address;
+    record[0] = 6;
+    memcpy(record + 2, &v6->sin6_port, 2);
+    memcpy(record + 4, &v6->sin6_addr, 16);
+  }
+}
+
+static void set_buffer_size(int fd, int option, int force_option, int bytes) {
+  // FORCE works for CAP_NET_ADMIN beyond rmem_max/wmem_max; otherwise the plain option's cap.
+  if (setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof bytes) < 0) setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes);
+}
+
+// udpOpen(family, port, fwmark) → [fd, boundPort]: a non-blocking UDP socket on the wildcard
+// address (IPv6 sockets are IPv6-only; the caller opens one per family), large buffers, and
+// SO_MARK when fwmark is non-zero.
+napi_value udp_open(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t family;
+  uint32_t port, fwmark;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !get_int(env, argv[0], &family) || !get_u32(env, argv[1], &port) || !get_u32(env, argv[2], &fwmark) ||
+      (family != 4 && family != 6) || port > 65535) {
+    napi_throw_error(env, "EINVAL", "udpOpen(family 4|6, port 0..65535, fwmark)");
+    return NULL;
+  }
+  int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, errno, "cannot create a UDP socket", NULL);
+  int one = 1;
+  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  set_buffer_size(fd, SO_RCVBUF, SO_RCVBUFFORCE, 7 << 20);
+  set_buffer_size(fd, SO_SNDBUF, SO_SNDBUFFORCE, 7 << 20);
+  if (fwmark != 0 && setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof fwmark) < 0) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, error, "cannot set the socket's fwmark", permission_hint(error));
+  }
+  struct sockaddr_storage address;
+  memset(&address, 0, sizeof address);
+  socklen_t length;
+  if (family == 4) {
+    struct sockaddr_in* v4 = (struct sockaddr_in*)&address;
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons((uint16_t)port);
+    length = sizeof *v4;
+  } else {
+    struct sockaddr_in6* v6 = (struct sockaddr_in6*)&address;
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons((uint16_t)port);
+    length = sizeof *v6;
+  }
+  if (bind(fd, (struct sockaddr*)&address, length) < 0) {
+    int error = errno;
+    close(fd);
+    return throw_errno(env, error, "cannot bind the UDP port", error == EADDRINUSE ? "another program uses it: pick another ListenPort" : NULL);
+  }
+  length = sizeof address;
+  getsockname(fd, (struct sockaddr*)&address, &length);
+  uint16_t bound = ntohs(address.ss_family == AF_INET ? ((struct sockaddr_in*)&address)->sin_port : ((struct sockaddr_in6*)&address)->sin6_port);
+  napi_value result;
+  napi_create_array_with_length(env, 2, &result);
+  napi_set_element(env, result, 0, number(env, fd));
+  napi_set_element(env, result, 1, number(env, bound));
+  return result;
+}
+
+// udpRecv(fd, buffer, byteOffset, stride, count, maxLength, lengths, sources) → datagrams read,
+// with one recvmmsg. Datagram i lands at byteOffset + i * stride; sources gets its address
+// record. A datagram longer than maxLength is truncated and reported with its full length, so
+// the caller can drop it.
+napi_value udp_recv(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  batch_args_t batch;
+  uint8_t* sources;
+  size_t sources_length;
+  static const char usage[] = "udpRecv(fd, buffer, byteOffset, stride, count, maxLength, lengths, sources)";
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (!get_batch_args(env, argv, argc, usage, &batch)) return NULL;
+  if (argc < 8 || !get_bytes(env, argv[7], &sources, &sources_length) || sources_length < (size_t)batch.count * ADDRESS_RECORD_BYTES) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  struct mmsghdr messages[MAX_BATCH];
+  struct iovec vectors[MAX_BATCH];
+  struct sockaddr_storage addresses[MAX_BATCH];
+  memset(messages, 0, sizeof(struct mmsghdr) * batch.count);
+  for (uint32_t i = 0; i < batch.count; i++) {
+    vectors[i].iov_base = batch.data + batch.offset + (size_t)batch.stride * i;
+    vectors[i].iov_len = batch.max_length;
+    messages[i].msg_hdr.msg_iov = &vectors[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_name = &addresses[i];
+    messages[i].msg_hdr.msg_namelen = sizeof addresses[i];
+  }
+  int received = batch.count == 0 ? 0 : recvmmsg(batch.fd, messages, batch.count, MSG_DONTWAIT | MSG_TRUNC, NULL);
+  if (received < 0) received = 0;  // EAGAIN and transient errors (ICMP errors on the socket)
+  for (int i = 0; i < received; i++) {
+    batch.lengths[i] = messages[i].msg_len;
+    decode_sockaddr(&addresses[i], sources + (size_t)i * ADDRESS_RECORD_BYTES);
+  }
+  return number(env, received);
+}
+
+// udpSend(fd, datagrams: Uint8Array[], destinations: Uint8Array) → datagrams handed to the
+// kernel, with sendmmsg (retried past a datagram the kernel refuses, e.g. no route).
+napi_value udp_send(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t fd;
+  uint32_t count;
+  uint8_t* destinations;
+  size_t destinations_length;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !get_int(env, argv[0], &fd) || napi_get_array_length(env, argv[1], &count) != napi_ok ||
+      !get_bytes(env, argv[2], &destinations, &destinations_length) || count > MAX_BATCH ||
+      destinations_length < (size_t)count * ADDRESS_RECORD_BYTES) {
+    napi_throw_error(env, "EINVAL", "udpSend(fd, datagrams (at most 128), destinations)");
+    return NULL;
+  }
+  struct mmsghdr messages[MAX_BATCH];
+  struct iovec vectors[MAX_BATCH];
+  struct sockaddr_storage addresses[MAX_BATCH];
+  uint32_t prepared = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    uint8_t* bytes;
+    size_t length;
+    if (napi_get_element(env, argv[1], i, &element) != napi_ok || !get_bytes(env, element, &bytes, &length)) continue;
+    memset(&messages[prepared], 0, sizeof messages[prepared]);
+    vectors[prepared].iov_base = bytes;
+    vectors[prepared].iov_len = length;
+    messages[prepared].msg_hdr.msg_iov = &vectors[prepared];
+    messages[prepared].msg_hdr.msg_iovlen = 1;
+    messages[prepared].msg_hdr.msg_name = &addresses[prepared];
+    messages[prepared].msg_hdr.msg_namelen = encode_sockaddr(destinations + (size_t)i * ADDRESS_RECORD_BYTES, &addresses[prepared]);
+    prepared++;
+  }
+  uint32_t sent = 0, next = 0;
+  while (next < prepared) {
+    int n = sendmmsg(fd, messages + next, prepared - next, MSG_DONTWAIT);
+    if (n > 0) {
+      sent += (uint32_t)n;
+      next += (uint32_t)n;
+    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+      break;  // socket buffer full: the rest is lost, as on any congested link
+    } else {
+      next++;  // this datagram failed (unreachable, too big…): skip it, keep the batch
+    }
+  }
+  return number(env, sent);
+}
+
