@@ -1,49 +1,65 @@
 #!/usr/bin/env node
-// The `meshgate` command: parses argv, runs one command, exits with its status. Commands are
-// added here as the parts they drive land.
+// The `meshgate` command: parses argv, runs one command, exits with its status.
 
 import { readFileSync } from "node:fs";
+import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordinator.js";
+import { MESH_USAGE, runDown, runStatus, runUp } from "./mesh.js";
+import { UsageError } from "./options.js";
 import { runStart } from "./start.js";
-import { runWg } from "./wg.js";
+import { runWg, WG_USAGE } from "./wg.js";
+
+type Write = (line: string) => void;
 
 interface Command {
-  summary: string;
-  run(args: string[], write: (line: string) => void): number | Promise<number>;
+  readonly summary: string;
+  readonly usage: string;
+  run(args: readonly string[], write: Write): number | Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
-  start: { summary: "run the appliance with embedded defaults", run: (_args, write) => runStart(write) },
-  wg: { summary: "up/down a userspace WireGuard interface from a wg-quick file", run: (args, write) => runWg(args, write) },
-  version: { summary: "print the meshgate version", run: (_args, write) => (write(version()), 0) },
-  help: { summary: "show this help", run: (_args, write) => (write(usage()), 0) },
+  start: { summary: "run the appliance: a coordinator and a node, with embedded defaults", usage: "Usage: meshgate start [--state-dir DIR] [--listen HOST:PORT]", run: runStart },
+  up: { summary: "join the mesh (--coordinator URL --auth-key KEY), or come back to it", usage: MESH_USAGE, run: runUp },
+  down: { summary: "leave the mesh (this node keeps its identity)", usage: MESH_USAGE, run: runDown },
+  status: { summary: "this node and its peers (--json)", usage: MESH_USAGE, run: runStatus },
+  coordinator: { summary: "run a mesh coordinator", usage: COORDINATOR_USAGE, run: runCoordinator },
+  keys: { summary: "create, list or revoke pre-auth keys (on the coordinator)", usage: COORDINATOR_USAGE, run: runKeys },
+  nodes: { summary: "list, remove or expire nodes (on the coordinator)", usage: COORDINATOR_USAGE, run: runNodes },
+  wg: { summary: "up/down a plain userspace WireGuard interface from a wg-quick file", usage: WG_USAGE, run: runWg },
+  version: { summary: "print the meshgate version", usage: "Usage: meshgate version", run: (_args, write) => (write(version()), 0) },
+  help: { summary: "show this help, or a command's (meshgate help up)", usage: "Usage: meshgate help [command]", run: (args, write) => (write(usage(args[0])), 0) },
 };
 
 function version(): string {
   // dist/src/cli/main.js → package.json
-  const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-    version: string;
-  };
+  const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
   return `meshgate ${manifest.version}`;
 }
 
-function usage(): string {
-  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`);
-  return ["Usage: meshgate <command> [options]", "", "Commands:", ...lines].join("\n");
+function usage(command?: string): string {
+  const known = command === undefined ? undefined : COMMANDS[command];
+  if (known !== undefined) return known.usage;
+  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(12)} ${entry.summary}`);
+  return ["Usage: meshgate <command> [options]", "", "Commands:", ...lines, "", "meshgate help <command> shows a command's options."].join("\n");
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: readonly string[]): Promise<number> {
   const [name = "help", ...args] = argv;
-  const write = (line: string): void => void process.stdout.write(`${line}\n`);
-  if (name === "--help" || name === "-h") return COMMANDS["help"]!.run(args, write);
-  if (name === "--version") return COMMANDS["version"]!.run(args, write);
+  const write: Write = (line) => void process.stdout.write(`${line}\n`);
+  if (name === "--help" || name === "-h") return COMMANDS["help"]!.run([], write);
+  if (name === "--version") return COMMANDS["version"]!.run([], write);
   const command = COMMANDS[name];
-  if (!command) {
+  if (command === undefined) {
     process.stderr.write(`meshgate: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
+  if (args.includes("--help") || args.includes("-h")) return (write(command.usage), 0);
   try {
     return await command.run(args, write);
   } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`meshgate ${name}: ${error.message}${error.message.startsWith("Usage") ? "" : `\n\n${command.usage}`}\n`);
+      return 2;
+    }
     process.stderr.write(`meshgate ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }

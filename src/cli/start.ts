@@ -1,23 +1,70 @@
-// `meshgate start`: run the appliance with embedded defaults. Today only the crypto core
-// exists; it is loaded and self-tested, and every part still to come is named as such, so the
-// command tells the truth about what runs.
+// `meshgate start` (what `npm start` runs): the appliance with embedded defaults — a coordinator
+// and, when run as root, a node of this machine joined to it, so one board is a complete mesh.
+// It prints where nodes join and a ready-to-paste join command with a fresh one-off key.
 
+import { hostname } from "node:os";
+import { join, resolve } from "node:path";
+import { startCoordinator, startMeshNode, type RunningMeshNode } from "../daemon.js";
 import { createCryptoCore } from "../dataplane/crypto-core.js";
 import { compilePreferredCryptoWasm } from "../dataplane/crypto-wasm.js";
 import { selfTestCryptoCore } from "../dataplane/self-test.js";
+import { requestJson } from "../io/unix-http-client.js";
+import { runUntilSignalled } from "./background.js";
+import { parseArguments, parsePort, UsageError } from "./options.js";
 
-const NOT_YET = ["mesh coordinator", "control client", "admin page"] as const;
+const JOIN_KEY_LIFETIME_S = 24 * 3600;
 
-export function runStart(write: (line: string) => void): number {
+export async function runStart(args: readonly string[], write: (line: string) => void): Promise<number> {
+  const parsed = parseArguments(args, { "state-dir": "string", listen: "string" });
+  const root = process.getuid?.() === 0;
+  const base = resolve(parsed.strings["state-dir"] ?? (root ? "/var/lib/meshgate" : "var/meshgate"));
+  const [host, portText] = (parsed.strings["listen"] ?? "0.0.0.0:8080").split(/:(?=[0-9]+$)/);
+  if (host === undefined || portText === undefined) throw new UsageError("--listen must be HOST:PORT");
+  const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
+
   const core = createCryptoCore(compilePreferredCryptoWasm());
   selfTestCryptoCore(core);
-  const build = core.variant === "release" ? "release build, WebAssembly SIMD" : `${core.variant} build`;
-  write(`  crypto core         ok (${build}; RFC 8439 self-test passed)`);
-  write("  WireGuard device    ready: meshgate wg up <file.conf> (as root)");
-  for (const part of NOT_YET) write(`  ${part.padEnd(18)}  not yet available`);
+  write(`crypto core       ok (${core.variant} build; RFC 8439 self-test passed)`);
+
+  const coordinator = await startCoordinator({ stateDir: join(base, "coordinator"), listenHost: host, listenPort: parsePort(portText, "listen"), log });
+  write(`coordinator       ${coordinator.controlUrl}  (key ${coordinator.publicKey})`);
+  write(`admin             meshgate keys|nodes --state-dir ${join(base, "coordinator")}  (the web admin page is not built yet)`);
+
+  const createKey = async (): Promise<string> => {
+    const created = await requestJson(coordinator.adminSocket, "POST", "/v1/keys", { expiresInSeconds: JOIN_KEY_LIFETIME_S, description: "printed by meshgate start" });
+    return String(created.body["key"]);
+  };
+
+  let node: RunningMeshNode | null = null;
+  if (root) {
+    const port = Number(coordinator.controlUrl.split(":").at(-1));
+    try {
+      node = await startMeshNode({
+        stateDir: join(base, "node"),
+        interfaceName: "meshgate0",
+        listenPort: 41641,
+        hostname: hostname(),
+        coordinatorUrl: `http://127.0.0.1:${port}`,
+        authKey: await createKey(),
+        log,
+      });
+      write(`this node         ${node.name}  ${node.ipv4}  ${node.ipv6}  (meshgate status --state-dir ${join(base, "node")})`);
+    } catch (error) {
+      write(`this node         not joined: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  } else {
+    write("this node         not joined: its WireGuard interface needs root (run `sudo npm start`)");
+  }
   write("");
-  write("The mesh (coordinator, enrollment, admin page) is still being built; meshgate already");
-  write("runs as a drop-in userspace WireGuard: see README.md.");
-  write('See README.md ("Status") for what exists today, and "npm run bench:crypto" to measure the core.');
+  write("join another machine (key valid 24 h, one node):");
+  write(`  meshgate up --coordinator ${coordinator.controlUrl} --auth-key ${await createKey()}`);
+
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+  await runUntilSignalled(join(base, "meshgate.pid"), async () => {
+    await node?.stop();
+    await coordinator.stop();
+    resolveStopped();
+  }, stopped);
   return 0;
 }

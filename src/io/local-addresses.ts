@@ -1,0 +1,22 @@
+// The addresses this host can be reached at, as WireGuard endpoints ("ip:port"): every
+// interface address except loopback, link-local, and the mesh's own (reaching a peer through
+// the tunnel to build the tunnel would go nowhere). NAT discovery adds public endpoints later.
+
+import { networkInterfaces } from "node:os";
+import { formatUapiEndpoint } from "../wireguard/uapi.js";
+
+const LINK_LOCAL = /^(fe80:|169\.254\.)/i;
+const MESH_IPV4 = /^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\./; // 100.64.0.0/10
+
+export function localEndpoints(port: number, skipInterfaces: readonly string[]): string[] {
+  const endpoints: string[] = [];
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (skipInterfaces.includes(name)) continue;
+    for (const address of addresses ?? []) {
+      if (address.internal || LINK_LOCAL.test(address.address) || MESH_IPV4.test(address.address)) continue;
+      endpoints.push(formatUapiEndpoint({ host: address.address, port }));
+    }
+  }
+  // IPv4 first: most paths between homes are IPv4.
+  return endpoints.sort((a, b) => Number(a.startsWith("[")) - Number(b.startsWith("[")));
+}

@@ -1,0 +1,65 @@
+// From a netmap to the WireGuard peers a node should have, and from there to the few changes
+// that make the running device match — without touching peers that are already right, so
+// live sessions survive every netmap update.
+
+import type { PeerSettings, PeerStatus } from "../wireguard/device.js";
+import type { Endpoint } from "../wireguard/endpoint.js";
+import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../wireguard/ip-prefix.js";
+import { decodeKey } from "../wireguard/key-base64.js";
+import { parseUapiEndpoint } from "../wireguard/uapi.js";
+import type { Netmap } from "./netmap.js";
+
+export interface DesiredPeer {
+  readonly publicKey: Uint8Array;
+  readonly name: string;
+  readonly allowedIps: readonly IpPrefix[];
+  // Where to send first; WireGuard then follows the peer wherever it roams.
+  readonly endpoints: readonly Endpoint[];
+}
+
+// Each peer gets its mesh addresses (/32, /128) and its approved routes. Peers with keys or
+// addresses that do not parse are left out rather than half-configured.
+export function desiredPeers(netmap: Netmap): DesiredPeer[] {
+  const peers: DesiredPeer[] = [];
+  for (const node of netmap.peers) {
+    const publicKey = decodeKey(node.nodeKey);
+    const prefixes = [`${node.ipv4}/32`, `${node.ipv6}/128`, ...node.routes].map(parseIpPrefix);
+    if (publicKey === null || prefixes.some((prefix) => prefix === null)) continue;
+    const endpoints = node.endpoints.map(parseUapiEndpoint).filter((endpoint): endpoint is Endpoint => endpoint !== null);
+    peers.push({ publicKey, name: node.name, allowedIps: prefixes as IpPrefix[], endpoints });
+  }
+  return peers;
+}
+
+export interface ReconcilePlan {
+  readonly remove: readonly Uint8Array[];
+  readonly upsert: readonly PeerSettings[];
+}
+
+const keyOf = (key: Uint8Array): string => Buffer.from(key).toString("base64");
+const prefixSet = (prefixes: readonly IpPrefix[]): string => prefixes.map(formatIpPrefix).sort().join(",");
+const endpointText = (endpoint: Endpoint): string => `${endpoint.host}|${endpoint.port}`;
+
+// What to change on the device so its peers are `desired`. A peer whose AllowedIPs differ gets
+// them replaced; its endpoint is set only when it has none or one the netmap no longer lists
+// (an endpoint learned by roaming is kept while it is still a known address of the peer).
+export function reconcilePeers(desired: readonly DesiredPeer[], current: readonly PeerStatus[]): ReconcilePlan {
+  const existing = new Map(current.map((peer) => [keyOf(peer.publicKey), peer]));
+  const wanted = new Set(desired.map((peer) => keyOf(peer.publicKey)));
+  const remove = current.filter((peer) => !wanted.has(keyOf(peer.publicKey))).map((peer) => peer.publicKey);
+  const upsert: PeerSettings[] = [];
+  for (const peer of desired) {
+    const now = existing.get(keyOf(peer.publicKey));
+    const ipsChanged = now === undefined || prefixSet(now.allowedIps) !== prefixSet(peer.allowedIps);
+    const known = new Set(peer.endpoints.map(endpointText));
+    const endpointStale = now === undefined || now.endpoint === null || !known.has(endpointText(now.endpoint));
+    const endpoint = endpointStale ? peer.endpoints[0] : undefined;
+    if (!ipsChanged && endpoint === undefined) continue;
+    upsert.push({
+      publicKey: peer.publicKey,
+      ...(ipsChanged ? { allowedIps: peer.allowedIps, replaceAllowedIps: true } : {}),
+      ...(endpoint !== undefined ? { endpoint } : {}),
+    });
+  }
+  return { remove, upsert };
+}

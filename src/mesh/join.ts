@@ -1,0 +1,99 @@
+// Joining the mesh, or coming back to it. With an auth key: enroll (a new node) or renew (a
+// known node whose key needs extending), against the coordinator pinned in the key. Without
+// one: the saved coordinator and identity — and no network call, so a node starts (and its
+// mesh runs on the last netmap) even while the coordinator is down.
+
+import type { NodeStore } from "../store/node-store.js";
+import type { LocalIdentity, NoiseDeps } from "../wireguard/noise.js";
+import { parseAuthKey } from "./auth-key.js";
+import { ControlClientError, createControlClient, type ControlClient } from "./control-client.js";
+import type { NodeReport } from "./control-protocol.js";
+import type { NetmapNode } from "./netmap.js";
+
+export class JoinError extends Error {
+  override readonly name = "JoinError";
+}
+
+export interface JoinOptions {
+  readonly store: NodeStore;
+  readonly identity: LocalIdentity;
+  readonly noise: NoiseDeps;
+  readonly report: () => NodeReport;
+  readonly coordinatorUrl?: string;
+  readonly authKey?: string;
+  readonly log: (line: string) => void;
+}
+
+export interface Joined {
+  readonly client: ControlClient;
+  readonly self: NetmapNode;
+  readonly coordinatorUrl: string;
+}
+
+const SETTING_URL = "coordinator_url";
+const SETTING_KEY = "coordinator_key";
+const SETTING_SELF = "self";
+
+function client(options: JoinOptions, url: string, coordinatorKey: Uint8Array): ControlClient {
+  return createControlClient({
+    coordinatorUrl: url,
+    coordinatorKey,
+    identity: options.identity,
+    noise: options.noise,
+    fetch,
+    wallClock: Date.now,
+    now: () => performance.now(),
+  });
+}
+
+export async function joinMesh(options: JoinOptions): Promise<Joined> {
+  const { store } = options;
+  const savedUrl = store.getSetting(SETTING_URL);
+  const savedKey = store.getSetting(SETTING_KEY);
+  const savedSelf = store.getSetting(SETTING_SELF);
+
+  if (options.authKey === undefined) {
+    if (savedUrl === null || savedKey === null || savedSelf === null) {
+      throw new JoinError("this node has not joined a mesh yet: run meshgate up --coordinator URL --auth-key KEY");
+    }
+    const url = options.coordinatorUrl ?? savedUrl;
+    return { client: client(options, url, Buffer.from(savedKey, "base64")), self: JSON.parse(savedSelf) as NetmapNode, coordinatorUrl: url };
+  }
+
+  const parsed = parseAuthKey(options.authKey);
+  if (parsed === null) throw new JoinError("the auth key is malformed: expected mgauth1-… as printed by `meshgate keys create`");
+  const url = options.coordinatorUrl ?? savedUrl;
+  if (url === null) throw new JoinError("give the coordinator's address: meshgate up --coordinator http://HOST:PORT --auth-key KEY");
+  const coordinatorKey = Buffer.from(parsed.coordinatorKey).toString("base64");
+  const control = client(options, url, parsed.coordinatorKey);
+  const sameCoordinator = savedKey === coordinatorKey && savedSelf !== null;
+  let self: NetmapNode;
+  try {
+    if (sameCoordinator) {
+      try {
+        const renewed = await control.call({ op: "renew", authKey: options.authKey });
+        self = JSON.parse(savedSelf) as NetmapNode;
+        options.log(`renewed this node's key${renewed.op === "renew" && renewed.keyExpiresAt !== null ? ` until ${new Date(renewed.keyExpiresAt).toISOString()}` : ""}`);
+      } catch (error) {
+        if (!(error instanceof ControlClientError && error.code === "not_registered")) throw error;
+        self = await enroll(control, options);
+      }
+    } else {
+      self = await enroll(control, options);
+    }
+  } catch (error) {
+    if (error instanceof ControlClientError) throw new JoinError(`cannot join: ${error.message}`);
+    throw error;
+  }
+  store.setSetting(SETTING_URL, url);
+  store.setSetting(SETTING_KEY, coordinatorKey);
+  store.setSetting(SETTING_SELF, JSON.stringify(self));
+  return { client: control, self, coordinatorUrl: url };
+}
+
+async function enroll(control: ControlClient, options: JoinOptions): Promise<NetmapNode> {
+  const answer = await control.call({ op: "enroll", authKey: options.authKey!, ...options.report() });
+  if (answer.op !== "enroll") throw new JoinError(`the coordinator answered ${answer.op} to enroll`);
+  options.log(`joined the mesh as ${answer.self.name} (${answer.self.ipv4}, ${answer.self.ipv6})`);
+  return answer.self;
+}

@@ -1,0 +1,82 @@
+// The network map: what the coordinator tells a node about itself and its peers, and how it
+// travels — a full map, or a delta against a version the node already has.
+//
+// Versions are the coordinator's global change counter: every change to any node (enrolled,
+// removed, expired, new endpoints, online or not) bumps it. A node polls with the version it
+// holds; the coordinator answers with a delta when it remembers what it last sent that node at
+// that version, and with a full map otherwise (after a restart, for a new session).
+
+export interface NetmapNode {
+  readonly nodeKey: string; // WireGuard public key, base64
+  readonly name: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+  readonly endpoints: readonly string[]; // "ip:port" or "[ipv6]:port", most preferred first
+  readonly routes: readonly string[]; // approved subnet routes, e.g. "192.168.1.0/24"
+  readonly online: boolean;
+  readonly keyExpiresAt: number | null;
+}
+
+export interface Netmap {
+  readonly version: number;
+  readonly self: NetmapNode;
+  readonly peers: readonly NetmapNode[];
+}
+
+export type NetmapUpdate =
+  | { readonly kind: "full"; readonly version: number; readonly self: NetmapNode; readonly peers: readonly NetmapNode[] }
+  | {
+      readonly kind: "delta";
+      readonly version: number;
+      readonly baseVersion: number;
+      readonly self: NetmapNode | null; // null: unchanged
+      readonly upsert: readonly NetmapNode[];
+      readonly remove: readonly string[]; // node keys
+    };
+
+export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
+  return (
+    a.nodeKey === b.nodeKey &&
+    a.name === b.name &&
+    a.ipv4 === b.ipv4 &&
+    a.ipv6 === b.ipv6 &&
+    a.online === b.online &&
+    a.keyExpiresAt === b.keyExpiresAt &&
+    a.endpoints.length === b.endpoints.length &&
+    a.endpoints.every((endpoint, i) => endpoint === b.endpoints[i]) &&
+    a.routes.length === b.routes.length &&
+    a.routes.every((route, i) => route === b.routes[i])
+  );
+}
+
+// Coordinator side: the update that takes a node from `previous` (what it was last sent) to
+// `next`. A delta lists changed and new peers and the keys of the ones gone.
+export function diffNetmaps(previous: Netmap | null, next: Netmap): NetmapUpdate {
+  if (previous === null) return { kind: "full", version: next.version, self: next.self, peers: next.peers };
+  const before = new Map(previous.peers.map((peer) => [peer.nodeKey, peer]));
+  const upsert = next.peers.filter((peer) => {
+    const old = before.get(peer.nodeKey);
+    return old === undefined || !sameNode(old, peer);
+  });
+  const present = new Set(next.peers.map((peer) => peer.nodeKey));
+  const remove = previous.peers.filter((peer) => !present.has(peer.nodeKey)).map((peer) => peer.nodeKey);
+  return {
+    kind: "delta",
+    version: next.version,
+    baseVersion: previous.version,
+    self: sameNode(previous.self, next.self) ? null : next.self,
+    upsert,
+    remove,
+  };
+}
+
+// Node side: the map after `update`, or null when a delta does not apply to what the node has
+// (it then asks for a full map by polling from version 0).
+export function applyNetmapUpdate(current: Netmap | null, update: NetmapUpdate): Netmap | null {
+  if (update.kind === "full") return { version: update.version, self: update.self, peers: update.peers };
+  if (current === null || current.version !== update.baseVersion) return null;
+  const removed = new Set(update.remove);
+  const upserted = new Map(update.upsert.map((peer) => [peer.nodeKey, peer]));
+  const peers = current.peers.filter((peer) => !removed.has(peer.nodeKey) && !upserted.has(peer.nodeKey));
+  return { version: update.version, self: update.self ?? current.self, peers: [...peers, ...update.upsert] };
+}

@@ -1,0 +1,106 @@
+// A node's control loop: report where this node can be reached, then long-poll the coordinator
+// and hand every new netmap on. While the coordinator is unreachable it retries with backoff
+// (1 s doubling to 30 s) and the node keeps its last netmap — the mesh does not depend on the
+// coordinator being up. If the coordinator says this node is gone (removed, key expired, wrong
+// coordinator) the loop stops and reports the reason.
+
+import { ControlClientError, type ControlClient } from "./control-client.js";
+import type { NodeReport } from "./control-protocol.js";
+import { applyNetmapUpdate, type Netmap } from "./netmap.js";
+
+export type AgentState =
+  | { readonly kind: "connecting" }
+  | { readonly kind: "connected"; readonly since: number }
+  | { readonly kind: "unreachable"; readonly error: string; readonly retryInMs: number }
+  | { readonly kind: "cut-off"; readonly code: string; readonly error: string };
+
+export interface NodeAgentDeps {
+  readonly client: ControlClient;
+  readonly report: () => NodeReport;
+  readonly initial: Netmap | null;
+  readonly onNetmap: (netmap: Netmap) => void;
+  readonly onCutOff: (error: ControlClientError) => void;
+  readonly sleep: (ms: number, abort: AbortSignal) => Promise<void>;
+  readonly wallClock: () => number;
+  readonly log: (line: string) => void;
+}
+
+export interface NodeAgent {
+  start(): void;
+  stop(): void;
+  readonly state: AgentState;
+  readonly netmap: Netmap | null;
+}
+
+const FIRST_RETRY_MS = 1000;
+const MAX_RETRY_MS = 30_000;
+// Codes after which polling again cannot help until someone acts.
+const FATAL = new Set(["not_registered", "key_expired", "wrong_coordinator", "auth_key_invalid"]);
+
+export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
+  let netmap = deps.initial;
+  let state: AgentState = { kind: "connecting" };
+  let controller: AbortController | null = null;
+
+  const loop = async (abort: AbortSignal): Promise<void> => {
+    let retryMs = FIRST_RETRY_MS;
+    let reported: string | null = null;
+    while (!abort.aborted) {
+      try {
+        const report = deps.report();
+        const reportText = JSON.stringify(report);
+        if (reportText !== reported) {
+          await deps.client.call({ op: "report", ...report }, abort);
+          reported = reportText;
+        }
+        const answer = await deps.client.call({ op: "poll", version: netmap?.version ?? 0 }, abort);
+        if (answer.op !== "poll") throw new ControlClientError("protocol", `expected a poll answer, got ${answer.op}`);
+        if (state.kind !== "connected") {
+          state = { kind: "connected", since: deps.wallClock() };
+          deps.log("connected to the coordinator");
+        }
+        retryMs = FIRST_RETRY_MS;
+        const next = applyNetmapUpdate(netmap, answer.update);
+        if (next === null) {
+          netmap = null; // a delta we cannot apply: ask for the full map
+          continue;
+        }
+        const changed = netmap === null || next.version !== netmap.version;
+        netmap = next;
+        if (changed) deps.onNetmap(next);
+      } catch (error) {
+        if (abort.aborted) return;
+        if (error instanceof ControlClientError && FATAL.has(error.code)) {
+          state = { kind: "cut-off", code: error.code, error: error.message };
+          deps.log(`the coordinator cut this node off: ${error.message}`);
+          deps.onCutOff(error);
+          return;
+        }
+        const message = error instanceof Error ? error.message : String(error);
+        state = { kind: "unreachable", error: message, retryInMs: retryMs };
+        deps.log(`coordinator: ${message}; retrying in ${retryMs / 1000} s (the mesh keeps running)`);
+        reported = null;
+        await deps.sleep(retryMs, abort).catch(() => undefined);
+        retryMs = Math.min(retryMs * 2, MAX_RETRY_MS);
+      }
+    }
+  };
+
+  return {
+    start() {
+      if (controller !== null) return;
+      controller = new AbortController();
+      void loop(controller.signal);
+    },
+    stop() {
+      controller?.abort();
+      controller = null;
+    },
+    get state() {
+      return state;
+    },
+    get netmap() {
+      return netmap;
+    },
+  };
+}

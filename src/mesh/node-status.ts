@@ -1,0 +1,124 @@
+// What `meshgate status` shows: this node, its coordinator connection, and each peer with its
+// mesh address, where it is reached, its last handshake and traffic — from the netmap (names,
+// addresses, online) and the device (endpoint, handshake, counters).
+
+import type { PeerStatus } from "../wireguard/device.js";
+import { formatUapiEndpoint } from "../wireguard/uapi.js";
+import type { Netmap } from "./netmap.js";
+import type { AgentState } from "./node-agent.js";
+
+export interface PeerView {
+  readonly name: string;
+  readonly nodeKey: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+  readonly endpoint: string | null;
+  readonly online: boolean;
+  readonly lastHandshakeAt: number | null;
+  readonly rxBytes: number;
+  readonly txBytes: number;
+}
+
+export interface NodeStatus {
+  readonly self: { readonly name: string; readonly ipv4: string; readonly ipv6: string; readonly nodeKey: string; readonly keyExpiresAt: number | null } | null;
+  readonly coordinator: { readonly url: string; readonly state: AgentState };
+  readonly interfaceName: string;
+  readonly listenPort: number;
+  readonly peers: readonly PeerView[];
+}
+
+export function buildNodeStatus(
+  netmap: Netmap | null,
+  devicePeers: readonly PeerStatus[],
+  coordinator: NodeStatus["coordinator"],
+  interfaceName: string,
+  listenPort: number,
+): NodeStatus {
+  const byKey = new Map(devicePeers.map((peer) => [Buffer.from(peer.publicKey).toString("base64"), peer]));
+  return {
+    self: netmap === null ? null : {
+      name: netmap.self.name,
+      ipv4: netmap.self.ipv4,
+      ipv6: netmap.self.ipv6,
+      nodeKey: netmap.self.nodeKey,
+      keyExpiresAt: netmap.self.keyExpiresAt,
+    },
+    coordinator,
+    interfaceName,
+    listenPort,
+    peers: (netmap?.peers ?? [])
+      .map((node) => {
+        const device = byKey.get(node.nodeKey);
+        return {
+          name: node.name,
+          nodeKey: node.nodeKey,
+          ipv4: node.ipv4,
+          ipv6: node.ipv6,
+          endpoint: device?.endpoint ? formatUapiEndpoint(device.endpoint) : null,
+          online: node.online,
+          lastHandshakeAt: device?.lastHandshakeWallMs ?? null,
+          rxBytes: device?.rxBytes ?? 0,
+          txBytes: device?.txBytes ?? 0,
+        };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export function formatAge(since: number | null, now: number): string {
+  if (since === null) return "never";
+  const seconds = Math.max(0, Math.round((now - since) / 1000));
+  if (seconds < 120) return `${seconds}s ago`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m ago`;
+  return `${Math.round(seconds / 3600)}h ago`;
+}
+
+function coordinatorLine(status: NodeStatus): string {
+  const state = status.coordinator.state;
+  switch (state.kind) {
+    case "connected":
+      return `connected to ${status.coordinator.url}`;
+    case "connecting":
+      return `connecting to ${status.coordinator.url}`;
+    case "unreachable":
+      return `coordinator ${status.coordinator.url} unreachable (${state.error}); the mesh keeps running on the last netmap`;
+    case "cut-off":
+      return `cut off by the coordinator: ${state.error}`;
+  }
+}
+
+// A table readable at a glance.
+export function formatNodeStatus(status: NodeStatus, now: number): string {
+  const lines: string[] = [];
+  const self = status.self;
+  lines.push(self === null ? `meshgate: not joined yet (${coordinatorLine(status)})` : `${self.name}  ${self.ipv4}  ${self.ipv6}  — ${coordinatorLine(status)}`);
+  if (status.peers.length === 0) {
+    lines.push("no peers yet");
+    return lines.join("\n");
+  }
+  const rows = status.peers.map((peer) => [
+    peer.name,
+    peer.ipv4,
+    peer.endpoint ?? "-",
+    formatAge(peer.lastHandshakeAt, now),
+    formatBytes(peer.rxBytes),
+    formatBytes(peer.txBytes),
+    peer.online ? "online" : "offline",
+  ]);
+  const header = ["PEER", "MESH IP", "ENDPOINT", "HANDSHAKE", "RX", "TX", "STATE"];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const render = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
+  lines.push("", render(header), ...rows.map(render));
+  return lines.join("\n");
+}
