@@ -1,0 +1,45 @@
+// `meshgate status`: the table is readable at a glance and built from netmap + device.
+
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildNodeStatus, formatAge, formatBytes, formatNodeStatus } from "../../src/mesh/node-status.js";
+import type { Netmap } from "../../src/mesh/netmap.js";
+
+const key = (n: number): string => Buffer.alloc(32, n).toString("base64");
+const netmap: Netmap = {
+  version: 3,
+  self: { nodeKey: key(9), name: "gateway", ipv4: "100.64.0.9", ipv6: "fd00::6440:9", endpoints: [], routes: [], online: true, keyExpiresAt: null },
+  peers: [
+    { nodeKey: key(2), name: "phone", ipv4: "100.64.0.2", ipv6: "fd00::6440:2", endpoints: [], routes: [], online: false, keyExpiresAt: null },
+    { nodeKey: key(1), name: "desk", ipv4: "100.64.0.1", ipv6: "fd00::6440:1", endpoints: [], routes: [], online: true, keyExpiresAt: null },
+  ],
+};
+
+test("status merges the netmap with the device's view and prints an aligned table", () => {
+  const now = Date.UTC(2026, 0, 1, 12);
+  const status = buildNodeStatus(
+    netmap,
+    [{ publicKey: Buffer.alloc(32, 1), presharedKey: null, endpoint: { host: "192.0.2.1", port: 41641 }, persistentKeepaliveSeconds: 0, allowedIps: [], rxBytes: 2_500_000, txBytes: 1500, lastHandshakeWallMs: now - 12_000, hasSession: true, drops: {} }],
+    { url: "http://192.0.2.100:8080", state: { kind: "connected", since: now } },
+    "meshgate0",
+    41641,
+  );
+  const text = formatNodeStatus(status, now);
+  assert.equal(
+    text,
+    [
+      "gateway  100.64.0.9  fd00::6440:9  — connected to http://192.0.2.100:8080",
+      "",
+      "PEER   MESH IP     ENDPOINT         HANDSHAKE  RX       TX       STATE",
+      "desk   100.64.0.1  192.0.2.1:41641  12s ago    2.4 MiB  1.5 KiB  online",
+      "phone  100.64.0.2  -                never      0 B      0 B      offline",
+    ].join("\n"),
+  );
+});
+
+test("ages and sizes read naturally; a cut-off node says why", () => {
+  assert.deepEqual([formatAge(null, 0), formatAge(0, 5_000), formatAge(0, 600_000), formatAge(0, 9 * 3_600_000)], ["never", "5s ago", "10m ago", "9h ago"]);
+  assert.deepEqual([formatBytes(0), formatBytes(1023), formatBytes(1024), formatBytes(5 * 1024 ** 3)], ["0 B", "1023 B", "1.0 KiB", "5.0 GiB"]);
+  const cut = buildNodeStatus(null, [], { url: "http://x", state: { kind: "cut-off", code: "not_registered", error: "removed by an admin" } }, "mg0", 1);
+  assert.match(formatNodeStatus(cut, 0), /cut off by the coordinator: removed by an admin/);
+});
