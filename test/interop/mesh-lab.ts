@@ -4,11 +4,10 @@
 // ends the processes started here (by pid) and deletes the namespaces.
 
 import type { ChildProcess } from "node:child_process";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Namespace, PREFIX, run } from "./netns.js";
+import { killAndDelete, Namespace, PREFIX, run, stopChildren } from "./netns.js";
 
 export class MeshLab {
   readonly hub: Namespace;
@@ -68,12 +67,7 @@ export class MeshLab {
   }
 
   async destroy(): Promise<void> {
-    for (const child of this.children) {
-      if (child.exitCode !== null || child.signalCode !== null) continue;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.kill("SIGTERM");
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    }
+    await stopChildren(this.children);
     this.destroySync();
   }
 
@@ -81,14 +75,7 @@ export class MeshLab {
     if (this.destroyed) return;
     this.destroyed = true;
     process.removeListener("exit", this.exitHook);
-    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    for (const ns of [this.hub, ...this.nodes]) {
-      try {
-        execFileSync("ip", ["netns", "delete", ns.name], { stdio: "ignore" });
-      } catch {
-        // already gone
-      }
-    }
+    killAndDelete(this.children, [this.hub, ...this.nodes]);
     rmSync(this.stateRoot, { recursive: true, force: true });
   }
 }

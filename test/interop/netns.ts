@@ -116,21 +116,7 @@ export class Lab {
   // Ends our processes (by pid) and deletes the namespaces, which removes every link in them.
   async destroy(): Promise<void> {
     if (this.destroyed) return;
-    for (const child of this.children) {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        await new Promise((resolve) => {
-          const timer = setTimeout(() => {
-            child.kill("SIGKILL");
-            resolve(undefined);
-          }, 5000);
-          child.once("exit", () => {
-            clearTimeout(timer);
-            resolve(undefined);
-          });
-        });
-      }
-    }
+    await stopChildren(this.children);
     this.destroySync();
   }
 
@@ -138,13 +124,30 @@ export class Lab {
     if (this.destroyed) return;
     this.destroyed = true;
     process.removeListener("exit", this.exitHook);
-    for (const child of this.children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-    for (const ns of [this.left, this.right]) {
-      try {
-        execFileSync("ip", ["netns", "delete", ns.name], { stdio: "ignore" });
-      } catch {
-        // already gone
-      }
+    killAndDelete(this.children, [this.left, this.right]);
+  }
+}
+
+// SIGTERM to each process still running (by the pid we hold), SIGKILL after 5 s.
+export async function stopChildren(children: readonly ChildProcess[]): Promise<void> {
+  for (const child of children) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+// The synchronous last resort (process exit): SIGKILL what still runs, delete the namespaces.
+export function killAndDelete(children: readonly ChildProcess[], namespaces: readonly Namespace[]): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const ns of namespaces) {
+    try {
+      execFileSync("ip", ["netns", "delete", ns.name], { stdio: "ignore" });
+    } catch {
+      // already gone
     }
   }
 }
