@@ -118,14 +118,13 @@ export const TRANSPORT_FLAGS = 28;
 // type (1) + reserved (3) + receiver index (4) + counter (8): the transport message header.
 export const TRANSPORT_HEADER_BYTES = 16;
 
-// Verdicts. Below VERDICT_FIRST_DROP the packet goes somewhere; from it on, it is dropped and
-// the verdict is the reason (counted per reason and per peer).
+// Verdicts. Below 16 the packet goes somewhere; from 16 on it is dropped and the verdict is the
+// reason (counted per reason and per peer).
 export const VERDICT_SEND = 1; // encrypt: send outLength bytes at outOffset to `peer`
 export const VERDICT_NO_SESSION = 2; // encrypt: `peer` has no usable keypair: queue, handshake
 export const VERDICT_TO_TUN = 3; // decrypt: write the inner packet to the TUN
 export const VERDICT_KEEPALIVE = 4; // decrypt: authentic empty packet (timers only)
 export const VERDICT_HANDSHAKE = 5; // decrypt: message type 1, 2 or 3: for the protocol core
-export const VERDICT_FIRST_DROP = 16;
 export const DROP_BAD_PACKET = 16; // encrypt: not an IPv4/IPv6 packet
 export const DROP_NO_ROUTE = 17; // encrypt: destination matches no peer's AllowedIPs
 export const DROP_OUT_OF_BOUNDS = 18; // descriptor points outside the arena or is too long

@@ -5,8 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { createDataplane } from "./dataplane/dataplane.js";
-import { createCryptoCore } from "./dataplane/crypto-core.js";
+import { createDataplane, type Dataplane } from "./dataplane/dataplane.js";
 import { compilePreferredCryptoWasm } from "./dataplane/crypto-wasm.js";
 import { selfTestCryptoCore } from "./dataplane/self-test.js";
 import { createPacketLoop, type PacketLoop } from "./interface/packet-loop.js";
@@ -40,6 +39,7 @@ import { parseWireGuardConfig } from "./wireguard/config.js";
 import { createDevice, type Device, type PeerSettings } from "./wireguard/device.js";
 import { formatIpAddress, parseIpAddress } from "./wireguard/ip-prefix.js";
 import type { NoiseDeps } from "./wireguard/noise.js";
+import type { RandomSource } from "./wireguard/random-source.js";
 import { clampPrivateKey, createFastestX25519 } from "./wireguard/x25519.js";
 
 type Log = (line: string) => void;
@@ -48,6 +48,8 @@ const monotonic = (): number => performance.now();
 // --- one WireGuard interface -------------------------------------------------------------
 
 interface InterfaceOptions {
+  readonly dataplane: Dataplane;
+  readonly random: RandomSource;
   readonly name: string;
   readonly privateKey: Uint8Array;
   readonly mtu: number;
@@ -77,10 +79,8 @@ async function bringUpInterface(options: InterfaceOptions): Promise<RunningInter
   const { log } = options;
   const socketPath = uapiSocketPath(options.name);
   if (await uapiSocketAnswers(socketPath)) throw new Error(`${options.name} is already up (${socketPath} answers)`);
-  const dataplane = createDataplane(compilePreferredCryptoWasm());
-  selfTestCryptoCore(dataplane.crypto);
   const device = createDevice(
-    { ...dataplane, x25519: createFastestX25519(), random: createSystemRandom(), wallClock: Date.now },
+    { ...options.dataplane, x25519: createFastestX25519(), random: options.random, wallClock: Date.now },
     { privateKey: options.privateKey, mtu: options.mtu },
   );
   let tun: Tun | null = null;
@@ -150,6 +150,8 @@ export async function startWireGuardInterface(options: { readonly configPath: st
     })),
   );
   const running = await bringUpInterface({
+    dataplane: checkedDataplane(),
+    random: createSystemRandom(),
     name: plan.interfaceName,
     privateKey: config.interface.privateKey!,
     mtu: plan.mtu,
@@ -178,16 +180,19 @@ export interface CoordinatorOptions {
 }
 
 export interface RunningCoordinator {
+  // Which WASM build runs (it passed its self-test).
+  readonly cryptoVariant: string;
   readonly publicKey: string;
   readonly controlUrl: string;
   readonly adminSocket: string;
   stop(): Promise<void>;
 }
 
-const randomSource = createSystemRandom();
-
-function noiseDeps(): NoiseDeps {
-  return { crypto: createCryptoCore(compilePreferredCryptoWasm()), x25519: createFastestX25519(), random: randomSource };
+// One WASM instance per component, self-tested before it is trusted with traffic or keys.
+function checkedDataplane(): Dataplane {
+  const dataplane = createDataplane(compilePreferredCryptoWasm());
+  selfTestCryptoCore(dataplane.crypto);
+  return dataplane;
 }
 
 export function coordinatorAdminSocket(stateDir: string): string {
@@ -195,7 +200,9 @@ export function coordinatorAdminSocket(stateDir: string): string {
 }
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
-  const noise = noiseDeps();
+  const randomSource = createSystemRandom();
+  const dataplane = checkedDataplane();
+  const noise: NoiseDeps = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };
   const privateKey = loadOrCreateKeyFile(join(options.stateDir, "coordinator.key"), () => clampPrivateKey(randomSource.bytes(32)));
   const identity = { privateKey, publicKey: noise.x25519.publicKey(privateKey) };
   const store = openCoordinatorStore(join(options.stateDir, "coordinator.db"));
@@ -230,6 +237,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const sweep = startSweepJob(() => coordinator.sweep(), options.log);
     options.log(`coordinator ${publicKey} listening on ${control.address}; nodes join at ${controlUrl}; admin socket ${adminSocket}`);
     return {
+      cryptoVariant: dataplane.variant,
       publicKey,
       controlUrl,
       adminSocket,
@@ -274,7 +282,10 @@ export function nodeStatusSocket(stateDir: string): string {
 }
 
 export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMeshNode> {
-  const noise = noiseDeps();
+  const randomSource = createSystemRandom();
+  // One WASM instance serves the control channel's handshakes and the interface's packets.
+  const dataplane = checkedDataplane();
+  const noise: NoiseDeps = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };
   const store = openNodeStore(join(options.stateDir, "node.db"));
   const privateKey = loadOrCreateKeyFile(join(options.stateDir, "node.key"), () => clampPrivateKey(randomSource.bytes(32)));
   const identity = { privateKey, publicKey: noise.x25519.publicKey(privateKey) };
@@ -302,6 +313,8 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
   const ula = parseIpAddress(self.ipv6)!.bytes.slice();
   ula.fill(0, 6);
   const running = await bringUpInterface({
+    dataplane,
+    random: randomSource,
     name: options.interfaceName,
     privateKey,
     mtu: 1420,

@@ -5,9 +5,6 @@
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { startCoordinator, startMeshNode, type RunningMeshNode } from "../daemon.js";
-import { createCryptoCore } from "../dataplane/crypto-core.js";
-import { compilePreferredCryptoWasm } from "../dataplane/crypto-wasm.js";
-import { selfTestCryptoCore } from "../dataplane/self-test.js";
 import { requestJson } from "../io/unix-http-client.js";
 import { runUntilSignalled } from "./background.js";
 import { parseArguments, parsePort, UsageError } from "./options.js";
@@ -22,11 +19,8 @@ export async function runStart(args: readonly string[], write: (line: string) =>
   if (host === undefined || portText === undefined) throw new UsageError("--listen must be HOST:PORT");
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-  const core = createCryptoCore(compilePreferredCryptoWasm());
-  selfTestCryptoCore(core);
-  write(`crypto core       ok (${core.variant} build; RFC 8439 self-test passed)`);
-
   const coordinator = await startCoordinator({ stateDir: join(base, "coordinator"), listenHost: host, listenPort: parsePort(portText, "listen"), log });
+  write(`crypto core       ok (${coordinator.cryptoVariant} build; RFC 8439 self-test passed)`);
   write(`coordinator       ${coordinator.controlUrl}  (key ${coordinator.publicKey})`);
   write(`admin             meshgate keys|nodes --state-dir ${join(base, "coordinator")}  (the web admin page is not built yet)`);
 

@@ -28,13 +28,6 @@ export interface PacketLoopDeps {
   readonly onInterfaceGone: (errno: number) => void;
 }
 
-export interface PacketLoopCounters {
-  tunPacketsIn: number;
-  tunPacketsOut: number;
-  datagramsIn: number;
-  datagramsOut: number;
-}
-
 // The loop owns the UDP sockets it is given (and those that replace them): stop() closes them.
 export interface PacketLoop {
   start(): void;
@@ -43,7 +36,6 @@ export interface PacketLoop {
   replaceUdp(udp: UdpSockets): void;
   // Executes the actions a configuration change returned (e.g. a keepalive).
   apply(actions: DeviceAction[]): void;
-  readonly counters: Readonly<PacketLoopCounters>;
 }
 
 export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
@@ -51,7 +43,6 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   const layout = device.batchLayout;
   const lengths = new Uint32Array(layout.maxBatch);
   const sources: Endpoint[] = new Array<Endpoint>(layout.maxBatch);
-  const counters: PacketLoopCounters = { tunPacketsIn: 0, tunPacketsOut: 0, datagramsIn: 0, datagramsOut: 0 };
   const datagrams: Uint8Array[] = [];
   const destinations: Endpoint[] = [];
   const packets: Uint8Array[] = [];
@@ -69,8 +60,8 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
         destinations.push(action.to);
       } else packets.push(action.packet);
     }
-    if (datagrams.length > 0) counters.datagramsOut += deps.udp.send(datagrams, destinations);
-    if (packets.length > 0) counters.tunPacketsOut += tun.write(packets);
+    if (datagrams.length > 0) deps.udp.send(datagrams, destinations);
+    if (packets.length > 0) tun.write(packets);
     schedule();
   };
 
@@ -99,7 +90,6 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
         return;
       }
       if (count === 0) break;
-      counters.tunPacketsIn += count;
       execute(device.handleTunBatch(now(), lengths, count));
       if (count < layout.maxBatch) break;
     }
@@ -109,7 +99,6 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
       const count = socket.receiveBatch(layout.buffer, layout.arenaOffset, layout.slotBytes, layout.maxBatch, layout.slotBytes, lengths, sources);
       if (count === 0) break;
-      counters.datagramsIn += count;
       execute(device.handleDatagramBatch(now(), lengths, sources, count));
       if (count < layout.maxBatch) break;
     }
@@ -120,7 +109,6 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   };
 
   return {
-    counters,
     start() {
       running = true;
       tun.onReadable(onTunReadable);

@@ -22,8 +22,6 @@ export interface UapiHandlerDeps {
   readonly log: (line: string) => void;
 }
 
-const sameKey = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(b);
-
 export function createUapiHandler(deps: UapiHandlerDeps): UapiHandler {
   const { device, loop, settings } = deps;
 
@@ -52,8 +50,7 @@ export function createUapiHandler(deps: UapiHandlerDeps): UapiHandler {
         device.removePeer(change.publicKey);
         continue;
       }
-      const exists = device.peers().some((peer) => sameKey(peer.publicKey, change.publicKey));
-      if (change.updateOnly && !exists) continue;
+      if (change.updateOnly && !device.hasPeer(change.publicKey)) continue;
       const settingsForPeer: PeerSettings = {
         publicKey: change.publicKey,
         allowedIps: change.allowedIps,

@@ -1,6 +1,7 @@
 // Interface configuration through iproute2's `ip`, always with an argv array (never a shell
-// string) and always idempotent: `replace` where ip has it, and "already there" treated as
-// success, so applying the same state twice changes nothing.
+// string) and idempotent (`replace`, `set`), so applying the same state twice changes nothing.
+// Nothing here removes state: the TUN is not persistent, so closing it removes the interface
+// with its addresses and routes.
 
 import { execFile } from "node:child_process";
 
@@ -8,11 +9,10 @@ export class IpCommandError extends Error {
   override readonly name = "IpCommandError";
 }
 
-function run(args: readonly string[], tolerated: RegExp | null = null): Promise<string> {
+function run(args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile("ip", [...args], { timeout: 10_000 }, (error, stdout, stderr) => {
       if (error === null) return resolve(stdout);
-      if (tolerated !== null && tolerated.test(stderr)) return resolve(stdout);
       const code = (error as NodeJS.ErrnoException).code;
       const hint = code === "ENOENT" ? " (is iproute2 installed?)" : "";
       reject(new IpCommandError(`ip ${args.join(" ")} failed: ${stderr.trim() || error.message}${hint}`));
@@ -28,10 +28,6 @@ export function setLinkUp(device: string): Promise<string> {
   return run(["link", "set", "dev", device, "up"]);
 }
 
-export function deleteLink(device: string): Promise<string> {
-  return run(["link", "delete", "dev", device], /Cannot find device/);
-}
-
 // address: "10.0.0.1/24" or "fd00::1/64".
 export function replaceAddress(device: string, address: string): Promise<string> {
   return run([address.includes(":") ? "-6" : "-4", "address", "replace", address, "dev", device]);
@@ -40,8 +36,4 @@ export function replaceAddress(device: string, address: string): Promise<string>
 // prefix: "10.0.0.0/24"; routes it into the device (in `table` when given).
 export function replaceRoute(device: string, prefix: string, table?: string): Promise<string> {
   return run([prefix.includes(":") ? "-6" : "-4", "route", "replace", prefix, "dev", device, ...(table ? ["table", table] : [])]);
-}
-
-export function deleteRoute(device: string, prefix: string): Promise<string> {
-  return run([prefix.includes(":") ? "-6" : "-4", "route", "delete", prefix, "dev", device], /No such process|Cannot find device/);
 }

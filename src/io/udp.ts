@@ -25,10 +25,19 @@ export interface UdpSockets {
 
 const SOURCE_CACHE_LIMIT = 4096;
 
-// Endpoint objects by their address record, so repeated sources reuse one object.
+// Endpoint objects by their address record, so repeated sources reuse one object. Consecutive
+// datagrams mostly come from the same peer: a byte compare with the previous record answers
+// those without building the map key.
 function createSourceCache(): (record: Uint8Array) => Endpoint {
   const cache = new Map<string, Endpoint>();
+  const previous = new Uint8Array(ADDRESS_RECORD_BYTES);
+  let previousEndpoint: Endpoint | null = null;
+  const samePrevious = (record: Uint8Array): boolean => {
+    for (let i = 0; i < ADDRESS_RECORD_BYTES; i++) if (record[i] !== previous[i]) return false;
+    return true;
+  };
   return (record) => {
+    if (previousEndpoint !== null && samePrevious(record)) return previousEndpoint;
     const key = Buffer.from(record.buffer, record.byteOffset, record[0] === 4 ? 8 : ADDRESS_RECORD_BYTES).toString("latin1");
     let endpoint = cache.get(key);
     if (endpoint === undefined) {
@@ -38,6 +47,8 @@ function createSourceCache(): (record: Uint8Array) => Endpoint {
       if (cache.size >= SOURCE_CACHE_LIMIT) cache.clear();
       cache.set(key, endpoint);
     }
+    previous.set(record);
+    previousEndpoint = endpoint;
     return endpoint;
   };
 }

@@ -4,9 +4,8 @@
 // coordinator's code and message, or "unreachable" when no answer came.
 
 import { beginClientSession, frameCall, type ControlSession } from "./control-channel.js";
-import type { ControlErrorCode, ControlRequest, ControlResponse } from "./control-protocol.js";
+import { SESSION_LIFETIME_MS, type ControlErrorCode, type ControlRequest, type ControlResponse } from "./control-protocol.js";
 import type { LocalIdentity, NoiseDeps } from "../wireguard/noise.js";
-import { SESSION_LIFETIME_MS } from "./coordinator-http.js";
 
 export type ClientErrorCode = ControlErrorCode | "unreachable" | "wrong_coordinator" | "handshake_failed" | "protocol";
 

@@ -4,6 +4,9 @@
 
 import type { NetmapNode, NetmapUpdate } from "./netmap.js";
 
+// The coordinator forgets a session after this long; nodes open a new one a minute before.
+export const SESSION_LIFETIME_MS = 10 * 60_000;
+
 export interface NodeReport {
   readonly hostname: string;
   readonly endpoints: readonly string[]; // "ip:port", "[ipv6]:port"

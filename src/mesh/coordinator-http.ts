@@ -9,13 +9,11 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { callMessage, callSessionId, type ControlSession, type CoordinatorChannel } from "./control-channel.js";
-import { ControlError, parseControlRequest, type ControlRequest, type ControlResponse } from "./control-protocol.js";
+import { ControlError, parseControlRequest, SESSION_LIFETIME_MS, type ControlRequest, type ControlResponse } from "./control-protocol.js";
 import type { Coordinator } from "./coordinator.js";
 
 const SESSION_BODY_LIMIT = 1024;
 const CALL_BODY_LIMIT = 64 * 1024;
-// Nodes open a new session before this; the coordinator forgets sessions after it.
-export const SESSION_LIFETIME_MS = 10 * 60_000;
 const MAX_SESSIONS = 20_000;
 
 export interface ControlAppDeps {

@@ -7,7 +7,7 @@
 // Flow of a change: store write + netmap version bump in one transaction → every waiting poll
 // wakes → each computes its node's map → delta against what that node last got, or full.
 
-import type { CoordinatorStore, NodeRecord } from "../store/coordinator-store.js";
+import type { AuthKeyRecord, CoordinatorStore, NodeRecord } from "../store/coordinator-store.js";
 import type { RandomSource } from "../wireguard/random-source.js";
 import { allocateMeshAddresses, AddressPoolExhaustedError, type AddressPool } from "./address-allocator.js";
 import { authKeyVerdict, generateAuthKey, hashAuthKeySecret, parseAuthKey, type AuthKeyVerdict } from "./auth-key.js";
@@ -43,33 +43,14 @@ export interface CoordinatorDeps {
   readonly log: (line: string) => void;
 }
 
-export interface NodeView {
-  readonly id: number;
-  readonly name: string;
-  readonly hostname: string;
-  readonly nodeKey: string;
-  readonly ipv4: string;
-  readonly ipv6: string;
-  readonly endpoints: readonly string[];
-  readonly online: boolean;
-  readonly lastSeenAt: number | null;
-  readonly keyExpiresAt: number | null;
-  readonly expired: boolean;
-  readonly ephemeral: boolean;
-  readonly createdAt: number;
-}
+// What admins see of a node: the stored record without internals, plus derived state.
+export type NodeView = Pick<
+  NodeRecord,
+  "id" | "name" | "hostname" | "nodeKey" | "ipv4" | "ipv6" | "endpoints" | "lastSeenAt" | "keyExpiresAt" | "ephemeral" | "createdAt"
+> & { readonly online: boolean; readonly expired: boolean };
 
-export interface AuthKeyView {
-  readonly id: string;
-  readonly reusable: boolean;
-  readonly ephemeral: boolean;
-  readonly expiresAt: number | null;
-  readonly revokedAt: number | null;
-  readonly usedCount: number;
-  readonly createdAt: number;
-  readonly description: string;
-  readonly usable: boolean;
-}
+// What admins see of an auth key: never its secret hash.
+export type AuthKeyView = Omit<AuthKeyRecord, "secretHash" | "userId"> & { readonly usable: boolean };
 
 export interface CreateAuthKeyOptions {
   readonly reusable: boolean;

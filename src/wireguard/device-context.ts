@@ -90,8 +90,8 @@ export function releaseKeypair(ctx: DeviceContext, keypair: Keypair): void {
 // Forgets the handshake we initiated and not yet completed: its index and ephemeral key.
 export function discardPending(ctx: DeviceContext, peer: Peer): void {
   if (peer.pending === null) return;
-  ctx.indices.delete(peer.pending.state.localIndex);
-  forgetEphemeral(ctx.noise, peer.pending.state.ephemeralPrivate);
+  ctx.indices.delete(peer.pending.localIndex);
+  forgetEphemeral(ctx.noise, peer.pending.ephemeralPrivate);
   peer.pending = null;
 }
 

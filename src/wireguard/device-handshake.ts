@@ -63,8 +63,9 @@ export function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: U
 
   ctx.load.record(now);
   if (ctx.load.underLoad(now)) {
-    if (!hasValidMac2(ctx.cookieChecker, bytes, sourceBytes(from), now)) {
-      const reply = createCookieReply(ctx.deps.crypto, ctx.deps.random, ctx.cookieChecker, bytes, message.senderIndex, sourceBytes(from), now);
+    const source = sourceBytes(from);
+    if (!hasValidMac2(ctx.cookieChecker, bytes, source, now)) {
+      const reply = createCookieReply(ctx.deps.crypto, ctx.deps.random, ctx.cookieChecker, bytes, message.senderIndex, source, now);
       ctx.actions.push({ type: "send", to: from, datagram: reply });
       return;
     }
@@ -137,12 +138,12 @@ function handleResponse(ctx: DeviceContext, now: number, response: Response, byt
   const entry = ctx.indices.get(response.receiverIndex);
   const peer = entry?.kind === "handshake" ? entry.peer : null;
   const pending = peer?.pending ?? null;
-  if (peer === null || pending === null || pending.state.localIndex !== response.receiverIndex) {
+  if (peer === null || pending === null || pending.localIndex !== response.receiverIndex) {
     return drop(ctx, peer, Drop.unexpectedResponse);
   }
-  const keys = consumeResponse(ctx.noise, ctx.local!, peer.remote, pending.state, response);
+  const keys = consumeResponse(ctx.noise, ctx.local!, peer.remote, pending, response);
   if (keys === null) return drop(ctx, peer, Drop.handshakeFailed);
-  forgetEphemeral(ctx.noise, pending.state.ephemeralPrivate);
+  forgetEphemeral(ctx.noise, pending.ephemeralPrivate);
   peer.pending = null;
   authenticatedFrom(now, peer, bytes, from);
   if (!installKeypair(ctx, now, peer, keys, response.receiverIndex, response.senderIndex, true)) return;

@@ -29,7 +29,7 @@ export function sendInitiation(ctx: DeviceContext, now: number, peer: Peer, isRe
     drop(ctx, peer, Drop.handshakeFailed);
     return;
   }
-  peer.pending = { state: initiation.state, sentAt: now };
+  peer.pending = initiation.state;
   addMacs(initiation.message, peer.mac1Key, peer.cookieJar, now);
   onAuthenticatedTraversal(peer.timers, now);
   onAuthenticatedPacketSent(peer.timers);

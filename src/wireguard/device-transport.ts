@@ -104,7 +104,7 @@ export function encryptSlots(ctx: DeviceContext, now: number, inputs: readonly S
       send(ctx, peer, output(ctx, row, copyOut));
       onAuthenticatedTraversal(peer.timers, now);
       onAuthenticatedPacketSent(peer.timers);
-      if (input.length > 0) onDataSent(peer.timers, now, jitter(ctx));
+      if (input.length > 0) onDataSent(peer.timers, now, () => jitter(ctx));
       keepKeyFreshSending(ctx, now, peer, row);
     } else if (row.verdict === VERDICT_NO_SESSION && peer !== null) {
       const start = input.offset + t.headerBytes;

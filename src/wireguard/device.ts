@@ -89,6 +89,8 @@ export interface Device {
   // Adds or updates a peer; may send (a keepalive when persistent keepalive gets enabled).
   upsertPeer(now: number, settings: PeerSettings): DeviceAction[];
   removePeer(publicKey: Uint8Array): boolean;
+  hasPeer(publicKey: Uint8Array): boolean;
+  // Every peer with its AllowedIPs (listed out of WASM: configuration and status, not per packet).
   peers(): PeerStatus[];
   drops(): Readonly<Record<string, number>>;
 }
@@ -321,6 +323,8 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
       removePeer(peer);
       return true;
     },
+
+    hasPeer: (publicKey) => ctx.peersById.has(encodeKey(publicKey)),
 
     peers: () =>
       [...ctx.peersById.values()].map((peer) => ({

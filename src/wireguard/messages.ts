@@ -24,8 +24,8 @@ export const RESPONSE_BYTES = 92;
 //   |type |receiver  |nonce  |cookie (XAEAD)        |
 //   |3    |u32       |24     |16 + 16               |
 export const COOKIE_REPLY_BYTES = 64;
-// Transport data, 32 bytes or more: type 4, receiver u32, counter u64, then the sealed packet.
-export const TRANSPORT_MIN_BYTES = 32;
+// Transport data, 32 bytes or more: type 4, receiver u32, counter u64, then the sealed packet
+// (decoded by the WASM core, assembly/transport.ts).
 
 // mac1 covers the message up to mac1; mac2 covers it up to mac2 (whitepaper §5.4.4).
 export const MAC_BYTES = 16;

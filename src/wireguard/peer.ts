@@ -26,11 +26,6 @@ export interface Keypair {
   readonly isInitiator: boolean;
 }
 
-export interface PendingHandshake {
-  readonly state: InitiatorState;
-  readonly sentAt: number;
-}
-
 export interface PeerStats {
   rxBytes: number;
   txBytes: number;
@@ -47,7 +42,8 @@ export interface Peer {
   readonly cookieKey: Uint8Array;
   endpoint: Endpoint | null;
   readonly cookieJar: CookieJar;
-  pending: PendingHandshake | null;
+  // The handshake we initiated and have no response to yet.
+  pending: InitiatorState | null;
   lastInitiationSentAt: number | null;
   lastInitiationConsumedAt: number | null;
   lastTimestamp: Uint8Array | null;

@@ -52,11 +52,12 @@ export function createPeerTimers(persistentKeepaliveMs = 0): PeerTimers {
   };
 }
 
-// `jitterMs` is a uniform draw from [0, REKEY_TIMEOUT_JITTER_MAX_MS) the caller makes with its
-// random source; timers stay pure.
-export function onDataSent(t: PeerTimers, now: number, jitterMs: number): void {
+// `jitter` draws a uniform value from [0, REKEY_TIMEOUT_JITTER_MAX_MS) from the caller's random
+// source (timers stay pure). It runs on every data packet sent, so the draw happens only when
+// the timer is actually armed, not per packet.
+export function onDataSent(t: PeerTimers, now: number, jitter: () => number): void {
   if (t.deadlines.newHandshake === null) {
-    t.deadlines.newHandshake = now + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + jitterMs;
+    t.deadlines.newHandshake = now + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + jitter();
   }
 }
 

@@ -138,8 +138,8 @@ describe("mesh: coordinator and nodes in network namespaces", { skip: interopUna
       ),
     );
     for (const result of results) assert.ok(result.ms <= PROPAGATION_LIMIT_MS);
-    const cutOff = await eventually("the removed node learns it", 30_000, async () => ((await status(removed)).coordinator.state.kind === "cut-off" ? true : null));
-    assert.ok(cutOff.value);
+    // Throws unless the removed node reports being cut off within 30 s.
+    await eventually("the removed node learns it", 30_000, async () => ((await status(removed)).coordinator.state.kind === "cut-off" ? true : null));
   });
 
   test("the coordinator killed with SIGKILL keeps everything after a restart, and the mesh runs meanwhile", async () => {

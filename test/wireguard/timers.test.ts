@@ -21,10 +21,13 @@ import {
 test("each event arms or stops the right timer", () => {
   const t = createPeerTimers();
   assert.equal(nextTimerDeadline(t), null);
-  onDataSent(t, 1000, 100);
+  let draws = 0;
+  const jitter = (): number => (draws++, 100);
+  onDataSent(t, 1000, jitter);
   assert.equal(t.deadlines.newHandshake, 1000 + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + 100);
-  onDataSent(t, 5000, 0);
+  onDataSent(t, 5000, jitter);
   assert.equal(t.deadlines.newHandshake, 1000 + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + 100, "not pushed back");
+  assert.equal(draws, 1, "no random draw while the timer is already armed");
   onAuthenticatedPacketReceived(t);
   assert.equal(t.deadlines.newHandshake, null);
 
