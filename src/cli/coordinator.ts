@@ -5,7 +5,7 @@
 //   meshgate nodes list [--json]         meshgate nodes remove <name|id>     meshgate nodes expire <name|id>
 // Admin commands talk to the running coordinator over its admin socket (root only).
 
-import { coordinatorAdminSocket, startCoordinator } from "../daemon.js";
+import { coordinatorAdminSocket, startCoordinator } from "../daemon/coordinator.js";
 import { requestJson } from "../io/unix-http-client.js";
 import type { AuthKeyView, NodeView } from "../mesh/coordinator.js";
 import { formatAge } from "../mesh/node-status.js";

@@ -6,7 +6,7 @@
 
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { nodeStatusSocket, startMeshNode } from "../daemon.js";
+import { nodeStatusSocket, startMeshNode } from "../daemon/mesh-node.js";
 import { requestJson } from "../io/unix-http-client.js";
 import { formatNodeStatus, type NodeStatus } from "../mesh/node-status.js";
 import { runUntilSignalled, startInBackground, stopByPidFile } from "./background.js";

@@ -4,7 +4,8 @@
 
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
-import { startCoordinator, startMeshNode, type RunningMeshNode } from "../daemon.js";
+import { startCoordinator } from "../daemon/coordinator.js";
+import { startMeshNode, type RunningMeshNode } from "../daemon/mesh-node.js";
 import { requestJson } from "../io/unix-http-client.js";
 import { runUntilSignalled } from "./background.js";
 import { parseArguments, parsePort, UsageError } from "./options.js";

@@ -7,7 +7,7 @@
 //   down <name | file.conf>    stop the interface's process (its TUN, addresses and routes go)
 
 import { existsSync } from "node:fs";
-import { startWireGuardInterface } from "../daemon.js";
+import { startWireGuardInterface } from "../daemon/wireguard-interface.js";
 import { configPathFor, interfaceNameFor } from "../interface/wg-quick-plan.js";
 import { uapiSocketAnswers, uapiSocketPath } from "../io/uapi-socket.js";
 import { runUntilSignalled, startInBackground, stopByPidFile } from "./background.js";

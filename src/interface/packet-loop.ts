@@ -14,7 +14,7 @@
 import type { Tun } from "../io/tun.js";
 import type { UdpSocket, UdpSockets } from "../io/udp.js";
 import type { Device, DeviceAction } from "../wireguard/device.js";
-import type { Endpoint } from "../wireguard/endpoint.js";
+import type { Endpoint } from "../net/endpoint.js";
 
 const MAX_BATCHES_PER_WAKE = 8;
 

@@ -8,7 +8,7 @@
 // with that reason rather than half-applied.
 
 import { basename } from "node:path";
-import { formatIpPrefix, type IpPrefix } from "../wireguard/ip-prefix.js";
+import { formatIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import type { WireGuardConfig } from "../wireguard/config.js";
 
 export const DEFAULT_INTERFACE_MTU = 1420;

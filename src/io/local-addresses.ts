@@ -3,7 +3,7 @@
 // the tunnel to build the tunnel would go nowhere). NAT discovery adds public endpoints later.
 
 import { networkInterfaces } from "node:os";
-import { formatUapiEndpoint } from "../wireguard/uapi.js";
+import { formatEndpoint } from "../net/endpoint.js";
 
 const LINK_LOCAL = /^(fe80:|169\.254\.)/i;
 const MESH_IPV4 = /^100\.(6[4-9]|[7-9][0-9]|1[01][0-9]|12[0-7])\./; // 100.64.0.0/10
@@ -14,7 +14,7 @@ export function localEndpoints(port: number, skipInterfaces: readonly string[]):
     if (skipInterfaces.includes(name)) continue;
     for (const address of addresses ?? []) {
       if (address.internal || LINK_LOCAL.test(address.address) || MESH_IPV4.test(address.address)) continue;
-      endpoints.push(formatUapiEndpoint({ host: address.address, port }));
+      endpoints.push(formatEndpoint({ host: address.address, port }));
     }
   }
   // IPv4 first: most paths between homes are IPv4.

@@ -2,8 +2,8 @@
 // are resolved once, at configuration time, as wg(8) does.
 
 import { lookup } from "node:dns/promises";
-import type { Endpoint } from "../wireguard/endpoint.js";
-import { parseIpAddress } from "../wireguard/ip-prefix.js";
+import type { Endpoint } from "../net/endpoint.js";
+import { parseIpAddress } from "../net/ip-prefix.js";
 
 export async function resolveEndpoint(endpoint: Endpoint): Promise<Endpoint> {
   if (parseIpAddress(endpoint.host) !== null) return endpoint;

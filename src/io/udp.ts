@@ -3,8 +3,8 @@
 // Source addresses become Endpoint objects through a small cache, so steady traffic from a few
 // peers creates no per-packet strings; destination Endpoints are encoded once per object.
 
-import type { Endpoint } from "../wireguard/endpoint.js";
-import { formatIpAddress, parseIpAddress } from "../wireguard/ip-prefix.js";
+import type { Endpoint } from "../net/endpoint.js";
+import { formatIpAddress, parseIpAddress } from "../net/ip-prefix.js";
 import { ADDRESS_RECORD_BYTES, loadNativeIo, MAX_NATIVE_BATCH, type NativeIo } from "./native.js";
 
 export interface UdpSocket {

@@ -4,7 +4,7 @@
 // so the pair is unique together and easy to read. Allocation is random within the pool (an
 // address reveals nothing about join order) and stored by the caller, so it is stable.
 
-import { formatIpAddress, parseIpPrefix, type IpPrefix } from "../wireguard/ip-prefix.js";
+import { formatIpAddress, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { randomUint32, type RandomSource } from "../wireguard/random-source.js";
 
 export const DEFAULT_IPV4_POOL = "100.64.0.0/10";

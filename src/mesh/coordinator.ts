@@ -39,6 +39,8 @@ export interface CoordinatorDeps {
   readonly pool: AddressPool;
   readonly random: RandomSource;
   readonly now: () => number; // wall clock, ms
+  // Runs `run` after `delayMs` (a poll's timeout); returns a function that cancels it.
+  readonly schedule: (delayMs: number, run: () => void) => () => void;
   readonly settings: CoordinatorSettings;
   readonly log: (line: string) => void;
 }
@@ -245,12 +247,12 @@ export function createCoordinator(deps: CoordinatorDeps) {
       if (store.netmapVersion() <= version) {
         await new Promise<void>((resolve) => {
           const done = (): void => {
-            clearTimeout(timer);
+            cancelTimeout();
             waiters.delete(done);
             abort.removeEventListener("abort", done);
             resolve();
           };
-          const timer = setTimeout(done, settings.pollTimeoutMs);
+          const cancelTimeout = deps.schedule(settings.pollTimeoutMs, done);
           waiters.add(done);
           abort.addEventListener("abort", done);
         });

@@ -3,10 +3,10 @@
 // live sessions survive every netmap update.
 
 import type { PeerSettings, PeerStatus } from "../wireguard/device.js";
-import type { Endpoint } from "../wireguard/endpoint.js";
-import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../wireguard/ip-prefix.js";
+import type { Endpoint } from "../net/endpoint.js";
+import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { decodeKey } from "../wireguard/key-base64.js";
-import { parseUapiEndpoint } from "../wireguard/uapi.js";
+import { parseIpEndpoint } from "../net/endpoint.js";
 import type { Netmap } from "./netmap.js";
 
 export interface DesiredPeer {
@@ -25,7 +25,7 @@ export function desiredPeers(netmap: Netmap): DesiredPeer[] {
     const publicKey = decodeKey(node.nodeKey);
     const prefixes = [`${node.ipv4}/32`, `${node.ipv6}/128`, ...node.routes].map(parseIpPrefix);
     if (publicKey === null || prefixes.some((prefix) => prefix === null)) continue;
-    const endpoints = node.endpoints.map(parseUapiEndpoint).filter((endpoint): endpoint is Endpoint => endpoint !== null);
+    const endpoints = node.endpoints.map(parseIpEndpoint).filter((endpoint): endpoint is Endpoint => endpoint !== null);
     peers.push({ publicKey, name: node.name, allowedIps: prefixes as IpPrefix[], endpoints });
   }
   return peers;

@@ -22,6 +22,10 @@ export interface JoinOptions {
   readonly coordinatorUrl?: string;
   readonly authKey?: string;
   readonly log: (line: string) => void;
+  // The edges the control client needs (src/io/clock.ts, global fetch in the daemon).
+  readonly fetch: typeof fetch;
+  readonly wallClock: () => number;
+  readonly now: () => number; // monotonic ms
 }
 
 export interface Joined {
@@ -40,9 +44,9 @@ function client(options: JoinOptions, url: string, coordinatorKey: Uint8Array): 
     coordinatorKey,
     identity: options.identity,
     noise: options.noise,
-    fetch,
-    wallClock: Date.now,
-    now: () => performance.now(),
+    fetch: options.fetch,
+    wallClock: options.wallClock,
+    now: options.now,
   });
 }
 

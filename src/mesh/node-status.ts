@@ -3,7 +3,7 @@
 // addresses, online) and the device (endpoint, handshake, counters).
 
 import type { PeerStatus } from "../wireguard/device.js";
-import { formatUapiEndpoint } from "../wireguard/uapi.js";
+import { formatEndpoint } from "../net/endpoint.js";
 import type { Netmap } from "./netmap.js";
 import type { AgentState } from "./node-agent.js";
 
@@ -54,7 +54,7 @@ export function buildNodeStatus(
           nodeKey: node.nodeKey,
           ipv4: node.ipv4,
           ipv6: node.ipv6,
-          endpoint: device?.endpoint ? formatUapiEndpoint(device.endpoint) : null,
+          endpoint: device?.endpoint ? formatEndpoint(device.endpoint) : null,
           online: node.online,
           lastHandshakeAt: device?.lastHandshakeWallMs ?? null,
           rxBytes: device?.rxBytes ?? 0,

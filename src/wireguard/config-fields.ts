@@ -3,8 +3,8 @@
 // src/config.c for what wg reads; wg-quick(8) CONFIGURATION and parse_options() in
 // src/wg-quick/linux.bash for the fields wg-quick handles itself.
 
-import { isHostName, parseEndpoint, type Endpoint } from "./endpoint.js";
-import { parseInterfaceAddress, parseIpAddress, parseIpPrefix, type IpPrefix } from "./ip-prefix.js";
+import { isHostName, parseEndpoint, type Endpoint } from "../net/endpoint.js";
+import { parseInterfaceAddress, parseIpAddress, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { decodeKey } from "./key-base64.js";
 import type { InterfaceConfig } from "./config-model.js";
 

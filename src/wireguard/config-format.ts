@@ -4,8 +4,8 @@
 // equal config.
 
 import type { InterfaceConfig, PeerConfig, WireGuardConfig } from "./config-model.js";
-import { formatEndpoint } from "./endpoint.js";
-import { formatIpPrefix } from "./ip-prefix.js";
+import { formatEndpoint } from "../net/endpoint.js";
+import { formatIpPrefix } from "../net/ip-prefix.js";
 import { encodeKey } from "./key-base64.js";
 
 /**

@@ -2,10 +2,10 @@
 // FwMark; PublicKey, PresharedKey, AllowedIPs, Endpoint, PersistentKeepalive) plus the
 // [Interface] fields wg-quick(8) handles itself before passing the rest to `wg setconf`.
 
-import type { Endpoint } from "./endpoint.js";
-import type { IpPrefix } from "./ip-prefix.js";
+import type { Endpoint } from "../net/endpoint.js";
+import type { IpPrefix } from "../net/ip-prefix.js";
 
-export type { Endpoint } from "./endpoint.js";
+export type { Endpoint } from "../net/endpoint.js";
 
 export interface InterfaceConfig {
   /** 32 bytes. */

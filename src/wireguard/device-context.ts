@@ -6,7 +6,7 @@ import type { AllowedIps } from "../dataplane/allowed-ips.js";
 import type { CryptoCore } from "../dataplane/crypto-core.js";
 import type { Transport } from "../dataplane/transport.js";
 import type { CookieChecker } from "./cookie.js";
-import type { Endpoint } from "./endpoint.js";
+import type { Endpoint } from "../net/endpoint.js";
 import type { HandshakeRateLimiter } from "./handshake-rate-limiter.js";
 import type { LoadMeter } from "./load-meter.js";
 import { forgetEphemeral, type LocalIdentity, type NoiseDeps } from "./noise.js";

@@ -20,8 +20,8 @@ import {
 import { allocateIndex, drop, releaseKeypair, send, type DeviceContext } from "./device-context.js";
 import { sendKeepalive } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
-import type { Endpoint } from "./endpoint.js";
-import { parseIpAddress } from "./ip-prefix.js";
+import type { Endpoint } from "../net/endpoint.js";
+import { parseIpAddress } from "../net/ip-prefix.js";
 import { encodeKey } from "./key-base64.js";
 import {
   decodeCookieReply,

@@ -14,12 +14,12 @@ import {
   VERDICT_NO_SESSION,
   VERDICT_SEND,
   VERDICT_TO_TUN,
-} from "../../assembly/abi.js";
+} from "../dataplane/core-constants.js";
 import { REKEY_AFTER_TIME_MS, REKEY_ON_RECEIVE_AFTER_MS } from "./constants.js";
 import { drop, jitter, releaseKeypair, send, type DeviceContext } from "./device-context.js";
 import { sendInitiation } from "./device-initiation.js";
 import { Drop, verdictDropReason } from "./drop-reasons.js";
-import type { Endpoint } from "./endpoint.js";
+import type { Endpoint } from "../net/endpoint.js";
 import { receivedWithKeypair, stagePacket, type Peer } from "./peer.js";
 import {
   onAuthenticatedPacketReceived,

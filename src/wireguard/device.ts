@@ -3,7 +3,7 @@
 // arrived, a packet came from the TUN, a tick — and returns what to send and what to write.
 // The caller calls handleTick at nextDeadline(). Transport crypto runs in the WASM core.
 
-import { KEYPAIR_SLOT_COUNT, MAX_PEERS } from "../../assembly/abi.js";
+import { KEYPAIR_SLOT_COUNT, MAX_PEERS } from "../dataplane/core-constants.js";
 import { REJECT_AFTER_TIME_MS, KEEPALIVE_TIMEOUT_MS, MAX_TIMER_HANDSHAKES, ZERO_KEY_MATERIAL_AFTER_MS } from "./constants.js";
 import { createCookieChecker } from "./cookie.js";
 import { discardPending, drop, releaseKeypair, type DeviceAction, type DeviceContext, type DeviceDeps } from "./device-context.js";
@@ -11,9 +11,9 @@ import { handleHandshakeMessage } from "./device-handshake.js";
 import { sendInitiation } from "./device-initiation.js";
 import { decryptSlots, encryptSlots, inputSlots, sendKeepalive, type SlotInput } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
-import type { Endpoint } from "./endpoint.js";
+import type { Endpoint } from "../net/endpoint.js";
 import { createHandshakeRateLimiter } from "./handshake-rate-limiter.js";
-import { parseIpAddress, type IpPrefix } from "./ip-prefix.js";
+import { parseIpAddress, type IpPrefix } from "../net/ip-prefix.js";
 import { encodeKey } from "./key-base64.js";
 import { createLoadMeter, DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD } from "./load-meter.js";
 import { ZERO_KEY, type RemoteIdentity } from "./noise.js";

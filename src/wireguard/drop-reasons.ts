@@ -1,4 +1,4 @@
-// Why a packet was dropped: the WASM core's verdicts (assembly/abi.ts) and the protocol
+// Why a packet was dropped: the WASM core's verdicts (src/dataplane/core-constants.ts) and the protocol
 // core's own reasons, by name. Counted per device and per peer; never an exception.
 
 import {
@@ -14,7 +14,7 @@ import {
   DROP_REPLAY,
   DROP_SHORT,
   DROP_UNKNOWN_INDEX,
-} from "../../assembly/abi.js";
+} from "../dataplane/core-constants.js";
 
 const VERDICT_DROPS: Record<number, string> = {
   [DROP_BAD_PACKET]: "notIpPacket",

@@ -10,7 +10,7 @@
 //   3. initiator: consumeResponse → transport keys.
 // MACs and cookies (whitepaper §5.4.4, §5.4.7) are cookie.ts; timers decide when to do this.
 
-import { NONCE_BYTES, TAG_BYTES } from "../../assembly/abi.js";
+import { NONCE_BYTES, TAG_BYTES } from "../dataplane/core-constants.js";
 import type { CryptoCore } from "../dataplane/crypto-core.js";
 import { hash, kdf1, kdf2, kdf3 } from "./kdf.js";
 import { encodeInitiation, encodeResponse, type Initiation, type Response } from "./messages.js";

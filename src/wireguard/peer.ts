@@ -14,7 +14,7 @@ import type { Transport } from "../dataplane/transport.js";
 import type { CookieJar } from "./cookie.js";
 import { createCookieJar, cookieKey, mac1Key } from "./cookie.js";
 import { MAX_STAGED_PACKETS } from "./constants.js";
-import type { Endpoint } from "./endpoint.js";
+import type { Endpoint } from "../net/endpoint.js";
 import type { InitiatorState, RemoteIdentity } from "./noise.js";
 import { createPeerTimers, type PeerTimers } from "./timers.js";
 

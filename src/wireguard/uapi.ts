@@ -8,8 +8,8 @@
 // A set request lists device keys first (private_key, listen_port, fwmark, replace_peers),
 // then per peer a public_key line followed by that peer's keys.
 
-import type { Endpoint } from "./endpoint.js";
-import { formatIpAddress, formatIpPrefix, parseIpAddress, parseIpPrefix, type IpPrefix } from "./ip-prefix.js";
+import { formatEndpoint, parseIpEndpoint, type Endpoint } from "../net/endpoint.js";
+import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 
 // errno values wg prints (the ones wireguard-go returns).
 export const UAPI_EINVAL = 22;
@@ -60,22 +60,6 @@ function integer(value: string, key: string, max: number): number {
 function flag(value: string, key: string): boolean {
   if (value !== "true") throw new UapiError(`${key}: only "true" is meaningful, got "${value}"`);
   return true;
-}
-
-// "1.2.3.4:51820" or "[2001:db8::1]:51820": the IP form `wg` sends (it resolves names itself).
-export function parseUapiEndpoint(value: string): Endpoint | null {
-  const bracketed = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(value);
-  const match = bracketed ?? /^([^:\[\]]+):([0-9]{1,5})$/.exec(value);
-  if (match === null) return null;
-  const address = parseIpAddress(match[1]!);
-  const port = Number(match[2]);
-  // Brackets are for IPv6 only, as in URLs (RFC 3986 §3.2.2).
-  if (address === null || (bracketed !== null) !== (address.family === 6) || port < 1 || port > 65535) return null;
-  return { host: formatIpAddress(address), port };
-}
-
-export function formatUapiEndpoint(endpoint: Endpoint): string {
-  return endpoint.host.includes(":") ? `[${endpoint.host}]:${endpoint.port}` : `${endpoint.host}:${endpoint.port}`;
 }
 
 // Parses the lines of a set=1 request (without the set=1 line and the blank line). Throws
@@ -137,7 +121,7 @@ function applyPeerKey(peer: UapiPeerChange, key: string, value: string): void {
       return;
     }
     case "endpoint": {
-      const endpoint = parseUapiEndpoint(value);
+      const endpoint = parseIpEndpoint(value);
       if (endpoint === null) throw new UapiError(`endpoint: expected IP:port or [IPv6]:port, got "${value}"`);
       peer.endpoint = endpoint;
       return;
@@ -190,7 +174,7 @@ export function formatUapiGet(state: UapiDeviceState): string {
     lines.push(`public_key=${hex(peer.publicKey)}`);
     lines.push(`preshared_key=${hex(peer.presharedKey ?? new Uint8Array(32))}`);
     lines.push("protocol_version=1");
-    if (peer.endpoint !== null) lines.push(`endpoint=${formatUapiEndpoint(peer.endpoint)}`);
+    if (peer.endpoint !== null) lines.push(`endpoint=${formatEndpoint(peer.endpoint)}`);
     const handshakeMs = peer.lastHandshakeWallMs ?? 0;
     lines.push(`last_handshake_time_sec=${Math.floor(handshakeMs / 1000)}`);
     lines.push(`last_handshake_time_nsec=${(handshakeMs % 1000) * 1_000_000}`);

@@ -1,7 +1,7 @@
 // Minimal IPv4/IPv6 packets for tests: just enough header for the data path (version, length,
 // addresses) around a payload. Checksums are left zero: nothing here checks them.
 
-import { parseIpAddress } from "../../src/wireguard/ip-prefix.js";
+import { parseIpAddress } from "../../src/net/ip-prefix.js";
 
 function address(text: string, family: 4 | 6): Uint8Array {
   const parsed = parseIpAddress(text);

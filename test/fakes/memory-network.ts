@@ -3,7 +3,7 @@
 // handleTick runs at its nextDeadline(). Deterministic: the same seed replays the same run.
 
 import type { Device, DeviceAction } from "../../src/wireguard/device.js";
-import type { Endpoint } from "../../src/wireguard/endpoint.js";
+import type { Endpoint } from "../../src/net/endpoint.js";
 import { messageType } from "../../src/wireguard/messages.js";
 import type { SeededRandom } from "./seeded-random.js";
 

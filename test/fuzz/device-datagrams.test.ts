@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Endpoint } from "../../src/wireguard/endpoint.js";
+import type { Endpoint } from "../../src/net/endpoint.js";
 import { ipv4Packet, payloadOf } from "../fakes/ip-packets.js";
 import { createSeededRandom, type SeededRandom } from "../fakes/seeded-random.js";
 import { TestMesh } from "../wireguard/device-pair.js";

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCryptoCore } from "../../src/dataplane/crypto-core.js";
 import { compileCryptoWasm } from "../../src/dataplane/crypto-wasm.js";
+import { schedule } from "../../src/io/clock.js";
 import { parsePool } from "../../src/mesh/address-allocator.js";
 import { createAdminApp } from "../../src/mesh/admin-http.js";
 import { createCoordinatorChannel } from "../../src/mesh/control-channel.js";
@@ -44,6 +45,7 @@ export class CoordinatorFixture {
       pool: parsePool("100.64.0.0/10", "fd00:1:2::/48"),
       random,
       now: () => this.wallClock,
+      schedule,
       settings: { ...DEFAULT_COORDINATOR_SETTINGS, pollTimeoutMs: 50, ...settings },
       log: (line) => this.logs.push(line),
     });

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { desiredPeers, reconcilePeers } from "../../src/mesh/desired-peers.js";
 import { applyNetmapUpdate, diffNetmaps, type Netmap, type NetmapNode } from "../../src/mesh/netmap.js";
 import type { PeerStatus } from "../../src/wireguard/device.js";
-import { formatIpPrefix, parseIpPrefix } from "../../src/wireguard/ip-prefix.js";
+import { formatIpPrefix, parseIpPrefix } from "../../src/net/ip-prefix.js";
 
 const key = (n: number): string => Buffer.alloc(32, n).toString("base64");
 const node = (n: number, extra: Partial<NetmapNode> = {}): NetmapNode => ({

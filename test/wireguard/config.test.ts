@@ -13,7 +13,7 @@ import {
   stripWgQuickFields,
   type WireGuardConfig,
 } from "../../src/wireguard/config.js";
-import { formatIpPrefix } from "../../src/wireguard/ip-prefix.js";
+import { formatIpPrefix } from "../../src/net/ip-prefix.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
 // Keys from the examples in wg(8) and wg-quick(8).

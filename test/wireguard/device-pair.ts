@@ -4,8 +4,8 @@
 import { createDataplane, type Dataplane } from "../../src/dataplane/dataplane.js";
 import { compileCryptoWasm, type CompiledCryptoWasm } from "../../src/dataplane/crypto-wasm.js";
 import { createDevice, type Device, type DeviceOptions } from "../../src/wireguard/device.js";
-import type { Endpoint } from "../../src/wireguard/endpoint.js";
-import { parseIpPrefix, type IpPrefix } from "../../src/wireguard/ip-prefix.js";
+import type { Endpoint } from "../../src/net/endpoint.js";
+import { parseIpPrefix, type IpPrefix } from "../../src/net/ip-prefix.js";
 import { clampPrivateKey, createFastestX25519 } from "../../src/wireguard/x25519.js";
 import { MemoryNetwork, type NetworkConditions, type Node } from "../fakes/memory-network.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";

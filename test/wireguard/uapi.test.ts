@@ -3,8 +3,9 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { formatIpPrefix, parseIpPrefix } from "../../src/wireguard/ip-prefix.js";
-import { formatUapiGet, parseUapiEndpoint, parseUapiSet, UAPI_EINVAL, UAPI_EPROTO, UapiError } from "../../src/wireguard/uapi.js";
+import { formatIpPrefix, parseIpPrefix } from "../../src/net/ip-prefix.js";
+import { parseIpEndpoint } from "../../src/net/endpoint.js";
+import { formatUapiGet, parseUapiSet, UAPI_EINVAL, UAPI_EPROTO, UapiError } from "../../src/wireguard/uapi.js";
 
 const KEY_A = "a".repeat(64);
 const KEY_B = "0b".repeat(32);
@@ -57,10 +58,10 @@ test("bad requests name the line and key, with wg's errno", () => {
 });
 
 test("endpoints: IPv4, bracketed IPv6, nothing else", () => {
-  assert.deepEqual(parseUapiEndpoint("192.0.2.1:1"), { host: "192.0.2.1", port: 1 });
-  assert.deepEqual(parseUapiEndpoint("[::ffff:192.0.2.1]:65535"), { host: "::ffff:192.0.2.1", port: 65535 });
+  assert.deepEqual(parseIpEndpoint("192.0.2.1:1"), { host: "192.0.2.1", port: 1 });
+  assert.deepEqual(parseIpEndpoint("[::ffff:192.0.2.1]:65535"), { host: "::ffff:192.0.2.1", port: 65535 });
   for (const bad of ["192.0.2.1", "192.0.2.1:0", "192.0.2.1:65536", "2001:db8::1:51820", "[192.0.2.1]:5", "host:5"]) {
-    assert.equal(parseUapiEndpoint(bad), null, bad);
+    assert.equal(parseIpEndpoint(bad), null, bad);
   }
 });
 

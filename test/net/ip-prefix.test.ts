@@ -11,7 +11,7 @@ import {
   parseIpAddress,
   parseIpPrefix,
   type IpPrefix,
-} from "../../src/wireguard/ip-prefix.js";
+} from "../../src/net/ip-prefix.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
 function bytesOf(address: string): number[] {

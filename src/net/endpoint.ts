@@ -70,3 +70,16 @@ export function isHostName(text: string): boolean {
 function problem(text: string): EndpointParse {
   return { ok: false, problem: text };
 }
+
+// "1.2.3.4:51820" or "[2001:db8::1]:51820": an IP literal and a port, the form `wg` sends over the UAPI
+// (it resolves names itself) and the one netmaps carry.
+export function parseIpEndpoint(value: string): Endpoint | null {
+  const bracketed = /^\[([^\]]+)\]:([0-9]{1,5})$/.exec(value);
+  const match = bracketed ?? /^([^:\[\]]+):([0-9]{1,5})$/.exec(value);
+  if (match === null) return null;
+  const address = parseIpAddress(match[1]!);
+  const port = Number(match[2]);
+  // Brackets are for IPv6 only, as in URLs (RFC 3986 §3.2.2).
+  if (address === null || (bracketed !== null) !== (address.family === 6) || port < 1 || port > 65535) return null;
+  return { host: formatIpAddress(address), port };
+}

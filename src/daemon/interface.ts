@@ -1,0 +1,98 @@
+// Bringing one userspace WireGuard interface up: the TUN device with its MTU, addresses and
+// routes, the UDP sockets, the device and its packet loop, and the UAPI socket `wg` talks to.
+// Used by both composition roots that run an interface (wireguard-interface.ts, mesh-node.ts).
+
+import type { Dataplane } from "../dataplane/dataplane.js";
+import { createPacketLoop, type PacketLoop } from "../interface/packet-loop.js";
+import { createUapiHandler, type InterfaceSettings } from "../interface/uapi-handler.js";
+import { monotonicMs, wallClockMs } from "../io/clock.js";
+import { replaceAddress, replaceRoute, setLinkMtu, setLinkUp } from "../io/ip-command.js";
+import { openTun, type Tun } from "../io/tun.js";
+import { listenUapi, uapiSocketAnswers, uapiSocketPath, type UapiSocket } from "../io/uapi-socket.js";
+import { openUdp, type UdpSockets } from "../io/udp.js";
+import { createDevice, type Device, type PeerSettings } from "../wireguard/device.js";
+import type { RandomSource } from "../wireguard/random-source.js";
+import { createFastestX25519 } from "../wireguard/x25519.js";
+
+export type Log = (line: string) => void;
+
+export interface InterfaceOptions {
+  readonly dataplane: Dataplane;
+  readonly random: RandomSource;
+  readonly name: string;
+  readonly privateKey: Uint8Array;
+  readonly mtu: number;
+  readonly addresses: readonly string[];
+  readonly routes: readonly string[];
+  readonly routeTable: string | undefined;
+  readonly listenPort: number;
+  readonly fwmark: number;
+  readonly peers: readonly PeerSettings[];
+  readonly log: Log;
+}
+
+export interface RunningInterface {
+  readonly name: string;
+  readonly listenPort: number;
+  readonly device: Device;
+  readonly loop: PacketLoop;
+  // Resolves when the interface stops (stop() or the TUN deleted from outside).
+  readonly stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+// TUN, MTU, addresses, link up, routes, UDP sockets, peers, the UAPI socket (so `wg show`
+// works), the packet loop. On failure everything already made is undone (closing the TUN
+// removes the interface with its addresses and routes).
+export async function bringUpInterface(options: InterfaceOptions): Promise<RunningInterface> {
+  const { log } = options;
+  const socketPath = uapiSocketPath(options.name);
+  if (await uapiSocketAnswers(socketPath)) throw new Error(`${options.name} is already up (${socketPath} answers)`);
+  const device = createDevice(
+    { ...options.dataplane, x25519: createFastestX25519(), random: options.random, wallClock: wallClockMs },
+    { privateKey: options.privateKey, mtu: options.mtu },
+  );
+  let tun: Tun | null = null;
+  let udp: UdpSockets | null = null;
+  let uapi: UapiSocket | null = null;
+  try {
+    tun = openTun(options.name);
+    await setLinkMtu(tun.name, options.mtu);
+    for (const address of options.addresses) await replaceAddress(tun.name, address);
+    await setLinkUp(tun.name);
+    for (const route of options.routes) await replaceRoute(tun.name, route, options.routeTable);
+    udp = openUdp(options.listenPort, options.fwmark);
+    const settings: InterfaceSettings = { listenPort: udp.port, fwmark: options.fwmark };
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
+    let stopping: Promise<void> | null = null;
+    const ownedTun = tun;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        loop.stop();
+        await uapi?.close();
+        ownedTun.close();
+        log(`${options.name} is down`);
+        resolveStopped();
+      })());
+    const loop = createPacketLoop({
+      device,
+      tun,
+      udp,
+      now: monotonicMs,
+      onInterfaceGone: (errno) => {
+        log(`${options.name} was removed from outside (errno ${errno}); shutting down`);
+        void stop();
+      },
+    });
+    for (const peer of options.peers) loop.apply(device.upsertPeer(monotonicMs(), peer));
+    loop.start();
+    uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark), log }));
+    return { name: options.name, listenPort: udp.port, device, loop, stopped, stop };
+  } catch (error) {
+    await uapi?.close();
+    udp?.close();
+    tun?.close();
+    throw error;
+  }
+}

@@ -1,0 +1,146 @@
+// Composition root of a mesh node: its key and store, joining (or coming back to) the mesh,
+// the WireGuard interface, the node agent that follows the coordinator's netmap, and the local
+// status API `meshgate status` reads.
+
+import { join } from "node:path";
+import { monotonicMs, wallClockMs } from "../io/clock.js";
+import { serveUnixSocket } from "../io/http-server.js";
+import { localEndpoints } from "../io/local-addresses.js";
+import { createSystemRandom } from "../io/system-random.js";
+import { DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
+import type { ControlClient } from "../mesh/control-client.js";
+import { desiredPeers, reconcilePeers } from "../mesh/desired-peers.js";
+import type { Netmap, NetmapNode } from "../mesh/netmap.js";
+import { joinMesh } from "../mesh/join.js";
+import { createNodeAgent } from "../mesh/node-agent.js";
+import { createNodeApiApp } from "../mesh/node-api-http.js";
+import { buildNodeStatus } from "../mesh/node-status.js";
+import { formatIpAddress, parseIpAddress } from "../net/ip-prefix.js";
+import { loadOrCreateKeyFile } from "../store/key-file.js";
+import { openNodeStore } from "../store/node-store.js";
+import type { NoiseDeps } from "../wireguard/noise.js";
+import { clampPrivateKey, createFastestX25519 } from "../wireguard/x25519.js";
+import { checkedDataplane } from "./checked-dataplane.js";
+import { bringUpInterface, type Log } from "./interface.js";
+
+export interface MeshNodeOptions {
+  readonly stateDir: string;
+  readonly interfaceName: string;
+  readonly listenPort: number;
+  readonly hostname: string;
+  // Joining (or renewing): the coordinator URL and an auth key; without them, the saved ones.
+  readonly coordinatorUrl?: string;
+  readonly authKey?: string;
+  readonly log: Log;
+}
+
+export interface RunningMeshNode {
+  readonly name: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+  readonly statusSocket: string;
+  readonly stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function nodeStatusSocket(stateDir: string): string {
+  return join(stateDir, "node.sock");
+}
+
+export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMeshNode> {
+  const randomSource = createSystemRandom();
+  // One WASM instance serves the control channel's handshakes and the interface's packets.
+  const dataplane = checkedDataplane();
+  const noise: NoiseDeps = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };
+  const store = openNodeStore(join(options.stateDir, "node.db"));
+  const privateKey = loadOrCreateKeyFile(join(options.stateDir, "node.key"), () => clampPrivateKey(randomSource.bytes(32)));
+  const identity = { privateKey, publicKey: noise.x25519.publicKey(privateKey) };
+  let port = options.listenPort;
+  const report = () => ({ hostname: options.hostname, endpoints: localEndpoints(port, [options.interfaceName]), listenPort: port });
+  let client: ControlClient;
+  let self: NetmapNode;
+  let coordinatorUrl: string;
+  try {
+    ({ client, self, coordinatorUrl } = await joinMesh({
+      store,
+      identity,
+      noise,
+      report,
+      log: options.log,
+      fetch,
+      wallClock: wallClockMs,
+      now: monotonicMs,
+      ...(options.coordinatorUrl !== undefined ? { coordinatorUrl: options.coordinatorUrl } : {}),
+      ...(options.authKey !== undefined ? { authKey: options.authKey } : {}),
+    }));
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+
+  // The mesh routes: the whole 100.64.0.0/10 and the mesh's ULA /48 go into the interface.
+  const ula = parseIpAddress(self.ipv6)!.bytes.slice();
+  ula.fill(0, 6);
+  const running = await bringUpInterface({
+    dataplane,
+    random: randomSource,
+    name: options.interfaceName,
+    privateKey,
+    mtu: 1420,
+    addresses: [`${self.ipv4}/32`, `${self.ipv6}/128`],
+    routes: [DEFAULT_IPV4_POOL, `${formatIpAddress({ family: 6, bytes: ula })}/48`],
+    routeTable: undefined,
+    listenPort: options.listenPort,
+    fwmark: 0,
+    peers: [],
+    log: options.log,
+  }).catch((error: unknown) => {
+    store.close();
+    throw error;
+  });
+  port = running.listenPort;
+
+  const apply = (netmap: Netmap | null): void => {
+    const plan = reconcilePeers(netmap === null ? [] : desiredPeers(netmap), running.device.peers());
+    for (const key of plan.remove) running.device.removePeer(key);
+    for (const settings of plan.upsert) running.loop.apply(running.device.upsertPeer(monotonicMs(), settings));
+  };
+  const saved = store.loadNetmap();
+  const initial = saved === null ? null : (JSON.parse(saved.body) as Netmap);
+  apply(initial); // the last known mesh, before the coordinator answers (or if it is down)
+
+  const agent = createNodeAgent({
+    client,
+    report,
+    initial,
+    onNetmap: (netmap) => {
+      store.saveNetmap(netmap.version, JSON.stringify(netmap), wallClockMs());
+      apply(netmap);
+      options.log(`netmap ${netmap.version}: ${netmap.peers.length} peer(s)`);
+    },
+    onCutOff: () => apply(null),
+    sleep: (ms, abort) => new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      abort.addEventListener("abort", () => (clearTimeout(timer), resolve(undefined)), { once: true });
+    }),
+    wallClock: wallClockMs,
+    log: options.log,
+  });
+  agent.start();
+  const statusSocket = nodeStatusSocket(options.stateDir);
+  const api = await serveUnixSocket(
+    createNodeApiApp(() => buildNodeStatus(agent.netmap, running.device.peers(), { url: coordinatorUrl, state: agent.state }, running.name, running.listenPort)),
+    statusSocket,
+  );
+  options.log(`${self.name} is on the mesh as ${self.ipv4} / ${self.ipv6} (interface ${running.name}, UDP port ${running.listenPort})`);
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      agent.stop();
+      await api.close();
+      await running.stop();
+      store.close();
+    })());
+  void running.stopped.then(stop);
+  return { name: self.name, ipv4: self.ipv4, ipv6: self.ipv6, statusSocket, stopped: running.stopped, stop };
+}
