@@ -1,0 +1,27 @@
+// The README tells users to run `npx meshgate …` in a fresh clone after `npm install`: the
+// installed bin must run that way (npm execs the bin file itself, so it needs its execute bit
+// and its #! line), not only as `node dist/src/cli/main.js`.
+
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFileSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string; bin: { meshgate: string } };
+
+test("the bin file is executable and starts with a node #! line", () => {
+  const bin = join(ROOT, manifest.bin.meshgate);
+  assert.equal(statSync(bin).mode & 0o111, 0o111, `${manifest.bin.meshgate} is executable by everyone`);
+  assert.match(readFileSync(bin, "utf8").split("\n")[0]!, /^#!\/usr\/bin\/env node$/);
+});
+
+test("`npx meshgate version` and `npx meshgate help` work from the project folder, as the README writes them", async () => {
+  const npx = (args: string[]) => promisify(execFile)("npx", args, { cwd: ROOT, timeout: 60_000 });
+  assert.equal((await npx(["meshgate", "version"])).stdout.trim(), `meshgate ${manifest.version}`);
+  const help = (await npx(["meshgate", "help"])).stdout;
+  for (const command of ["up", "down", "status", "coordinator", "keys", "nodes", "wg"]) assert.match(help, new RegExp(`^  ${command} `, "m"));
+});
