@@ -9,13 +9,12 @@ import { createSystemRandom } from "../io/system-random.js";
 import { startSweepJob } from "../jobs/coordinator-sweep.js";
 import { generateUlaPrefix, parsePool, DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
 import { createAdminApp } from "../mesh/admin-http.js";
-import { createCoordinatorChannel } from "../mesh/control-channel.js";
+import { createCoordinatorChannel, type ChannelCrypto } from "../mesh/control-channel.js";
 import { createCoordinator, DEFAULT_COORDINATOR_SETTINGS, type CoordinatorSettings } from "../mesh/coordinator.js";
 import { createControlApp } from "../mesh/coordinator-http.js";
 import { formatIpAddress } from "../net/ip-prefix.js";
 import { openCoordinatorStore } from "../store/coordinator-store.js";
 import { loadOrCreateKeyFile } from "../store/key-file.js";
-import type { NoiseDeps } from "../wireguard/noise.js";
 import { clampPrivateKey, createFastestX25519 } from "../wireguard/x25519.js";
 import { checkedDataplane } from "./checked-dataplane.js";
 import type { Log } from "./interface.js";
@@ -46,7 +45,7 @@ export function coordinatorAdminSocket(stateDir: string): string {
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   const randomSource = createSystemRandom();
   const dataplane = checkedDataplane();
-  const noise: NoiseDeps = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };
+  const noise: ChannelCrypto = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };
   const privateKey = loadOrCreateKeyFile(join(options.stateDir, "coordinator.key"), () => clampPrivateKey(randomSource.bytes(32)));
   const identity = { privateKey, publicKey: noise.x25519.publicKey(privateKey) };
   const store = openCoordinatorStore(join(options.stateDir, "coordinator.db"));

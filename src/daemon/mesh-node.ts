@@ -8,6 +8,7 @@ import { serveUnixSocket } from "../io/http-server.js";
 import { localEndpoints } from "../io/local-addresses.js";
 import { createSystemRandom } from "../io/system-random.js";
 import { DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
+import type { ChannelCrypto } from "../mesh/control-channel.js";
 import type { ControlClient } from "../mesh/control-client.js";
 import { desiredPeers, reconcilePeers } from "../mesh/desired-peers.js";
 import type { Netmap, NetmapNode } from "../mesh/netmap.js";
@@ -18,7 +19,6 @@ import { buildNodeStatus } from "../mesh/node-status.js";
 import { formatIpAddress, parseIpAddress } from "../net/ip-prefix.js";
 import { loadOrCreateKeyFile } from "../store/key-file.js";
 import { openNodeStore } from "../store/node-store.js";
-import type { NoiseDeps } from "../wireguard/noise.js";
 import { clampPrivateKey, createFastestX25519 } from "../wireguard/x25519.js";
 import { checkedDataplane } from "./checked-dataplane.js";
 import { bringUpInterface, type Log } from "./interface.js";
@@ -51,7 +51,7 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
   const randomSource = createSystemRandom();
   // One WASM instance serves the control channel's handshakes and the interface's packets.
   const dataplane = checkedDataplane();
-  const noise: NoiseDeps = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };
+  const noise: ChannelCrypto = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };
   const store = openNodeStore(join(options.stateDir, "node.db"));
   const privateKey = loadOrCreateKeyFile(join(options.stateDir, "node.key"), () => clampPrivateKey(randomSource.bytes(32)));
   const identity = { privateKey, publicKey: noise.x25519.publicKey(privateKey) };

@@ -1,7 +1,9 @@
 // The encrypted, mutually authenticated channel between a node and its coordinator.
 //
-// It is WireGuard's own handshake (src/wireguard/noise.ts, Noise_IKpsk2), carried in an HTTP
-// body: the node is the initiator with its WireGuard key as static key; the coordinator is the
+// It is WireGuard's handshake construction (src/wireguard/noise.ts, Noise_IKpsk2) in a domain of
+// its own (CONTROL_HANDSHAKE: another prologue and mac1 label, so no control message is ever a
+// valid WireGuard message or the reverse), carried in an HTTP body: the node is the initiator
+// with its WireGuard key as static key; the coordinator is the
 // responder, and its static key is the one pinned in the node's auth key — a node can complete
 // a handshake only with that coordinator, and the coordinator learns the node's key from the
 // handshake itself (no secret ever travels in clear). The handshake yields a session: messages
@@ -16,6 +18,7 @@ import type { CryptoCore } from "../dataplane/crypto-core.js";
 import { addMacs, createCookieChecker, createCookieJar, hasValidMac1, mac1Key } from "../wireguard/cookie.js";
 import { decodeInitiation, decodeResponse } from "../wireguard/messages.js";
 import {
+  CONTROL_HANDSHAKE,
   consumeInitiation,
   consumeResponse,
   createInitiation,
@@ -28,6 +31,10 @@ import {
   type TransportKeys,
 } from "../wireguard/noise.js";
 import { randomUint32 } from "../wireguard/random-source.js";
+
+// What the channel needs for its handshakes (the protocol is always CONTROL_HANDSHAKE).
+export type ChannelCrypto = Omit<NoiseDeps, "protocol">;
+const controlNoise = (deps: ChannelCrypto): NoiseDeps => ({ ...deps, protocol: CONTROL_HANDSHAKE });
 
 const COUNTER_BYTES = 8;
 const SESSION_ID_BYTES = 4;
@@ -46,6 +53,8 @@ export class ControlSession {
   private greatestReceived = -1n;
   private receivedBits = 0n;
 
+  private closed = false;
+
   constructor(
     readonly id: number,
     readonly peerKey: Uint8Array,
@@ -54,7 +63,19 @@ export class ControlSession {
     readonly createdAt: number,
   ) {}
 
+  // Wipes the session keys; nothing opens or seals with this session afterwards.
+  close(): void {
+    this.closed = true;
+    this.keys.send.fill(0);
+    this.keys.receive.fill(0);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   seal(payload: Uint8Array): Uint8Array {
+    if (this.closed) throw new Error("sealing with a closed control session");
     const counter = this.sendCounter++;
     const sealed = this.crypto.seal(this.keys.send, nonceFor(counter), payload);
     const out = new Uint8Array(COUNTER_BYTES + sealed.length);
@@ -65,7 +86,7 @@ export class ControlSession {
 
   // The payload, or null if not authentic or a replay.
   open(message: Uint8Array): Uint8Array | null {
-    if (message.length < COUNTER_BYTES + 16) return null;
+    if (this.closed || message.length < COUNTER_BYTES + 16) return null;
     const counter = new DataView(message.buffer, message.byteOffset, message.length).getBigUint64(0, true);
     if (!this.fresh(counter)) return null;
     const payload = this.crypto.open(this.keys.receive, nonceFor(counter), message.subarray(COUNTER_BYTES));
@@ -116,12 +137,15 @@ export interface PendingClientSession {
   complete(response: Uint8Array, now: number): ControlSession | null;
 }
 
+// The pending handshake keeps the ephemeral and static-static secrets until complete() runs
+// once; they are wiped then, whatever the answer was.
 export function beginClientSession(
-  deps: NoiseDeps,
+  channelCrypto: ChannelCrypto,
   local: LocalIdentity,
   coordinatorKey: Uint8Array,
   wallClockMs: number,
 ): PendingClientSession {
+  const deps = controlNoise(channelCrypto);
   const remote: RemoteIdentity = {
     publicKey: coordinatorKey,
     presharedKey: ZERO_KEY,
@@ -129,15 +153,18 @@ export function beginClientSession(
   };
   const started = createInitiation(deps, local, remote, randomUint32(deps.random), wallClockMs);
   if (started === null) throw new RangeError("the coordinator key is not a usable Curve25519 key");
-  addMacs(started.message, mac1Key(coordinatorKey), createCookieJar(), 0);
+  addMacs(started.message, mac1Key(coordinatorKey, CONTROL_HANDSHAKE), createCookieJar(), 0);
+  let used = false;
   return {
     initiation: started.message,
     complete(responseBytes, now) {
+      if (used) return null;
+      used = true;
       const response = decodeResponse(responseBytes);
-      if (response === null || response.receiverIndex !== started.state.localIndex) return null;
-      const keys = consumeResponse(deps, local, remote, started.state, response);
+      const keys = response === null || response.receiverIndex !== started.state.localIndex ? null : consumeResponse(deps, local, remote, started.state, response);
       forgetEphemeral(deps, started.state.ephemeralPrivate);
-      return keys === null ? null : new ControlSession(response.senderIndex, coordinatorKey, deps.crypto, keys, now);
+      remote.staticStatic?.fill(0);
+      return keys === null ? null : new ControlSession(response!.senderIndex, coordinatorKey, deps.crypto, keys, now);
     },
   };
 }
@@ -152,8 +179,9 @@ export interface CoordinatorChannel {
 
 // `lastTimestamps` remembers the newest initiation timestamp per node key, so a replayed
 // initiation is refused (whitepaper §5.1) for as long as the coordinator runs.
-export function createCoordinatorChannel(deps: NoiseDeps, coordinator: LocalIdentity): CoordinatorChannel {
-  const checker = createCookieChecker(coordinator.publicKey);
+export function createCoordinatorChannel(channelCrypto: ChannelCrypto, coordinator: LocalIdentity): CoordinatorChannel {
+  const deps = controlNoise(channelCrypto);
+  const checker = createCookieChecker(coordinator.publicKey, CONTROL_HANDSHAKE);
   const lastTimestamps = new Map<string, Uint8Array>();
   const remoteFor = (publicKey: Uint8Array): RemoteIdentity => ({
     publicKey,

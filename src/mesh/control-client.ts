@@ -1,20 +1,39 @@
 // A node's side of the control channel: opens an encrypted session with the pinned coordinator
 // (control-channel.ts) when it needs one, makes calls in it, and reopens it transparently when
-// the coordinator forgot it (restart, expiry). Errors come back as ControlClientError with the
-// coordinator's code and message, or "unreachable" when no answer came.
+// the coordinator forgot it (restart, expiry).
+//
+// What may be believed: only an answer sealed by the pinned coordinator. A sealed refusal comes
+// back as ControlRefusal (its code may end the node's membership, see node-agent.ts). Everything
+// else is ControlUnavailable and never grounds to change state: no answer, an answer that does
+// not authenticate, and any plaintext error, whatever code it claims — the channel is plain
+// HTTP, so a captive portal, a proxy or an attacker on the path can write one.
 
-import { beginClientSession, frameCall, type ControlSession } from "./control-channel.js";
+import { beginClientSession, frameCall, type ChannelCrypto, type ControlSession } from "./control-channel.js";
 import { SESSION_LIFETIME_MS, type ControlErrorCode, type ControlRequest, type ControlResponse } from "./control-protocol.js";
-import type { LocalIdentity, NoiseDeps } from "../wireguard/noise.js";
+import type { LocalIdentity } from "../wireguard/noise.js";
 
-export type ClientErrorCode = ControlErrorCode | "unreachable" | "wrong_coordinator" | "handshake_failed" | "protocol";
-
-export class ControlClientError extends Error {
-  override readonly name = "ControlClientError";
+// A refusal the pinned coordinator sealed in the session: authentic.
+export class ControlRefusal extends Error {
+  override readonly name = "ControlRefusal";
   constructor(
-    readonly code: ClientErrorCode,
+    readonly code: ControlErrorCode,
     message: string,
-    readonly status: number | null = null,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+// No authentic answer: "unreachable" (no HTTP answer), "unauthenticated" (an answer that is not
+// sealed by the pinned coordinator, plaintext errors included), "protocol" (sealed, but not an
+// answer this client understands). Transient: callers retry and keep their state.
+// `claimedCode` is the code an unauthenticated answer claimed, if any: a hint, never a verdict.
+export class ControlUnavailable extends Error {
+  override readonly name = "ControlUnavailable";
+  constructor(
+    readonly reason: "unreachable" | "unauthenticated" | "protocol",
+    message: string,
+    readonly claimedCode: string | null = null,
   ) {
     super(message);
   }
@@ -24,25 +43,37 @@ export interface ControlClientDeps {
   readonly coordinatorUrl: string;
   readonly coordinatorKey: Uint8Array;
   readonly identity: LocalIdentity;
-  readonly noise: NoiseDeps;
+  readonly noise: ChannelCrypto;
   readonly fetch: typeof fetch;
   readonly wallClock: () => number;
   readonly now: () => number; // monotonic ms
 }
 
 export interface ControlClient {
+  // Resolves with the coordinator's answer; rejects with ControlRefusal or ControlUnavailable
+  // (or the abort reason when `abort` fires).
   call(request: ControlRequest, abort?: AbortSignal): Promise<ControlResponse>;
 }
 
 // Renew the session a little before the coordinator forgets it.
 const SESSION_RENEW_MS = SESSION_LIFETIME_MS - 60_000;
 const REQUEST_TIMEOUT_MS = 15_000;
+const POLL_TIMEOUT_MS = 10 * 60_000;
+// How much of an unauthenticated answer is quoted in the error (status, logs).
+const QUOTE_CHARS = 120;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// A session plus the calls still using it: a replaced session is wiped once its last call ends.
+interface SessionInUse {
+  readonly session: ControlSession;
+  calls: number;
+  replaced: boolean;
+}
+
 export function createControlClient(deps: ControlClientDeps): ControlClient {
   const base = deps.coordinatorUrl.replace(/\/+$/, "");
-  let session: ControlSession | null = null;
+  let current: SessionInUse | null = null;
 
   const post = async (path: string, body: Uint8Array, abort: AbortSignal | undefined, timeoutMs: number): Promise<Response> => {
     const signals = [AbortSignal.timeout(timeoutMs), ...(abort ? [abort] : [])];
@@ -55,49 +86,91 @@ export function createControlClient(deps: ControlClientDeps): ControlClient {
       });
     } catch (cause) {
       if (abort?.aborted) throw cause;
-      throw new ControlClientError("unreachable", `cannot reach the coordinator at ${base}: ${(cause as Error).message}`);
+      throw new ControlUnavailable("unreachable", `cannot reach the coordinator at ${base}: ${(cause as Error).message}`);
     }
   };
 
-  const plainError = async (response: Response): Promise<ControlClientError> => {
-    const body = (await response.json().catch(() => ({}))) as { error?: string; message?: string };
-    return new ControlClientError((body.error as ClientErrorCode) ?? "protocol", body.message ?? `HTTP ${response.status}`, response.status);
+  // What an unsealed answer said, quoted for people; never acted upon.
+  const unauthenticated = async (response: Response): Promise<ControlUnavailable> => {
+    const text = (await response.text().catch(() => "")).replace(/\s+/g, " ").trim();
+    const quoted = text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text;
+    let claimed: unknown = null;
+    try {
+      claimed = (JSON.parse(text) as { error?: unknown }).error ?? null;
+    } catch {
+      // not JSON: nothing claimed
+    }
+    return new ControlUnavailable(
+      "unauthenticated",
+      `${base} answered HTTP ${response.status} without the coordinator's seal${quoted ? ` (${quoted})` : ""}; not trusted`,
+      typeof claimed === "string" ? claimed : null,
+    );
   };
 
   const openSession = async (abort: AbortSignal | undefined): Promise<ControlSession> => {
     const pending = beginClientSession(deps.noise, deps.identity, deps.coordinatorKey, deps.wallClock());
-    const response = await post("/control/v1/session", pending.initiation, abort, REQUEST_TIMEOUT_MS);
-    if (response.status !== 200) throw await plainError(response);
-    const opened = pending.complete(new Uint8Array(await response.arrayBuffer()), deps.now());
-    if (opened === null) {
-      throw new ControlClientError("wrong_coordinator", `the coordinator at ${base} did not prove it holds the key pinned in the auth key`);
+    let answer = new Uint8Array(0);
+    let failure: unknown = null;
+    try {
+      const response = await post("/control/v1/session", pending.initiation, abort, REQUEST_TIMEOUT_MS);
+      if (response.status === 200) answer = new Uint8Array(await response.arrayBuffer());
+      else failure = await unauthenticated(response);
+    } catch (error) {
+      failure = error;
     }
-    return opened;
+    // complete() runs exactly once, and wipes the handshake's secrets whatever happened.
+    const opened = pending.complete(answer, deps.now());
+    if (opened !== null) return opened;
+    throw failure ?? new ControlUnavailable("unauthenticated", `the answer from ${base} did not prove it comes from the coordinator pinned in the auth key; not trusted`);
   };
 
-  const callOnce = async (current: ControlSession, request: ControlRequest, abort: AbortSignal | undefined): Promise<ControlResponse> => {
-    const timeout = request.op === "poll" ? 10 * 60_000 : REQUEST_TIMEOUT_MS;
-    const response = await post("/control/v1/call", frameCall(current, encoder.encode(JSON.stringify(request))), abort, timeout);
-    if (response.headers.get("content-type") !== "application/octet-stream") throw await plainError(response);
-    const payload = current.open(new Uint8Array(await response.arrayBuffer()));
-    if (payload === null) throw new ControlClientError("protocol", "the coordinator's answer did not authenticate");
-    const answer = JSON.parse(decoder.decode(payload)) as ControlResponse | { error: ClientErrorCode; message: string };
-    if (response.status !== 200 || "error" in answer) {
-      const error = answer as { error: ClientErrorCode; message: string };
-      throw new ControlClientError(error.error, error.message, response.status);
+  const sessionInUse = async (abort: AbortSignal | undefined, replace: SessionInUse | null): Promise<SessionInUse> => {
+    const stale = current === null || current === replace || deps.now() - current.session.createdAt > SESSION_RENEW_MS;
+    if (!stale) return current!;
+    const session = await openSession(abort);
+    if (current !== null) retire(current);
+    current = { session, calls: 0, replaced: false };
+    return current;
+  };
+
+  const retire = (entry: SessionInUse): void => {
+    entry.replaced = true;
+    if (entry.calls === 0) entry.session.close();
+  };
+
+  const callOnce = async (entry: SessionInUse, request: ControlRequest, abort: AbortSignal | undefined): Promise<ControlResponse> => {
+    entry.calls++;
+    try {
+      const timeout = request.op === "poll" ? POLL_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
+      const response = await post("/control/v1/call", frameCall(entry.session, encoder.encode(JSON.stringify(request))), abort, timeout);
+      if (response.headers.get("content-type") !== "application/octet-stream") throw await unauthenticated(response);
+      const payload = entry.session.open(new Uint8Array(await response.arrayBuffer()));
+      if (payload === null) throw new ControlUnavailable("unauthenticated", `the answer from ${base} did not authenticate in this session; not trusted`);
+      let answer: ControlResponse | { error: ControlErrorCode; message: string };
+      try {
+        answer = JSON.parse(decoder.decode(payload)) as typeof answer;
+      } catch {
+        throw new ControlUnavailable("protocol", "the coordinator's sealed answer is not JSON");
+      }
+      if ("error" in answer) throw new ControlRefusal(answer.error, answer.message, response.status);
+      if (response.status !== 200 || answer.op !== request.op) throw new ControlUnavailable("protocol", `the coordinator answered ${String(answer.op)} (HTTP ${response.status}) to ${request.op}`);
+      return answer;
+    } finally {
+      entry.calls--;
+      if (entry.replaced && entry.calls === 0) entry.session.close();
     }
-    return answer;
   };
 
   return {
     async call(request, abort) {
-      if (session === null || deps.now() - session.createdAt > SESSION_RENEW_MS) session = await openSession(abort);
+      const entry = await sessionInUse(abort, null);
       try {
-        return await callOnce(session, request, abort);
+        return await callOnce(entry, request, abort);
       } catch (error) {
-        if (!(error instanceof ControlClientError && error.code === "session_unknown")) throw error;
-        session = await openSession(abort);
-        return callOnce(session, request, abort);
+        // A session the coordinator no longer knows (a restart) is reopened once. The hint may
+        // be unauthenticated: at worst it costs one handshake per call.
+        if (!(error instanceof ControlUnavailable && error.claimedCode === "session_unknown")) throw error;
+        return callOnce(await sessionInUse(abort, entry), request, abort);
       }
     },
   };

@@ -40,8 +40,15 @@ export function createControlApp(deps: ControlAppDeps): Hono {
 
   const forgetOldSessions = (): void => {
     const now = deps.now();
-    for (const [id, session] of sessions) if (now - session.createdAt > SESSION_LIFETIME_MS) sessions.delete(id);
-    while (sessions.size >= MAX_SESSIONS) sessions.delete(sessions.keys().next().value!);
+    const forget = (id: number, session: ControlSession): void => {
+      session.close();
+      sessions.delete(id);
+    };
+    for (const [id, session] of sessions) if (now - session.createdAt > SESSION_LIFETIME_MS) forget(id, session);
+    while (sessions.size >= MAX_SESSIONS) {
+      const [id, session] = sessions.entries().next().value!;
+      forget(id, session);
+    }
   };
 
   const dispatch = async (request: ControlRequest, nodeKey: string, abort: AbortSignal): Promise<ControlResponse> => {

@@ -4,9 +4,10 @@
 // mesh runs on the last netmap) even while the coordinator is down.
 
 import type { NodeStore } from "../store/node-store.js";
-import type { LocalIdentity, NoiseDeps } from "../wireguard/noise.js";
+import type { LocalIdentity } from "../wireguard/noise.js";
 import { parseAuthKey } from "./auth-key.js";
-import { ControlClientError, createControlClient, type ControlClient } from "./control-client.js";
+import { ControlRefusal, ControlUnavailable, createControlClient, type ControlClient } from "./control-client.js";
+import type { ChannelCrypto } from "./control-channel.js";
 import type { NodeReport } from "./control-protocol.js";
 import type { NetmapNode } from "./netmap.js";
 
@@ -17,7 +18,7 @@ export class JoinError extends Error {
 export interface JoinOptions {
   readonly store: NodeStore;
   readonly identity: LocalIdentity;
-  readonly noise: NoiseDeps;
+  readonly noise: ChannelCrypto;
   readonly report: () => NodeReport;
   readonly coordinatorUrl?: string;
   readonly authKey?: string;
@@ -79,14 +80,14 @@ export async function joinMesh(options: JoinOptions): Promise<Joined> {
         self = JSON.parse(savedSelf) as NetmapNode;
         options.log(`renewed this node's key${renewed.op === "renew" && renewed.keyExpiresAt !== null ? ` until ${new Date(renewed.keyExpiresAt).toISOString()}` : ""}`);
       } catch (error) {
-        if (!(error instanceof ControlClientError && error.code === "not_registered")) throw error;
+        if (!(error instanceof ControlRefusal && error.code === "not_registered")) throw error;
         self = await enroll(control, options);
       }
     } else {
       self = await enroll(control, options);
     }
   } catch (error) {
-    if (error instanceof ControlClientError) throw new JoinError(`cannot join: ${error.message}`);
+    if (error instanceof ControlRefusal || error instanceof ControlUnavailable) throw new JoinError(`cannot join: ${error.message}`);
     throw error;
   }
   store.setSetting(SETTING_URL, url);

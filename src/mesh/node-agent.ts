@@ -1,17 +1,18 @@
 // A node's control loop: report where this node can be reached, then long-poll the coordinator
-// and hand every new netmap on. While the coordinator is unreachable it retries with backoff
-// (1 s doubling to 30 s) and the node keeps its last netmap — the mesh does not depend on the
-// coordinator being up. If the coordinator says this node is gone (removed, key expired, wrong
-// coordinator) the loop stops and reports the reason.
+// and hand every new netmap on. While no authentic answer comes (the coordinator is down, or
+// something on the path answers in its place) it retries with backoff (1 s doubling to 30 s)
+// and the node keeps its last netmap — the mesh does not depend on the coordinator being up.
+// Only a refusal sealed by the pinned coordinator saying this node is gone (removed, key
+// expired) stops the loop and cuts the node off.
 
-import { ControlClientError, type ControlClient } from "./control-client.js";
+import { ControlRefusal, type ControlClient } from "./control-client.js";
 import type { NodeReport } from "./control-protocol.js";
 import { applyNetmapUpdate, type Netmap } from "./netmap.js";
 
 export type AgentState =
   | { readonly kind: "connecting" }
   | { readonly kind: "connected"; readonly since: number }
-  | { readonly kind: "unreachable"; readonly error: string; readonly retryInMs: number }
+  | { readonly kind: "retrying"; readonly error: string; readonly retryInMs: number }
   | { readonly kind: "cut-off"; readonly code: string; readonly error: string };
 
 export interface NodeAgentDeps {
@@ -19,7 +20,7 @@ export interface NodeAgentDeps {
   readonly report: () => NodeReport;
   readonly initial: Netmap | null;
   readonly onNetmap: (netmap: Netmap) => void;
-  readonly onCutOff: (error: ControlClientError) => void;
+  readonly onCutOff: (refusal: ControlRefusal) => void;
   readonly sleep: (ms: number, abort: AbortSignal) => Promise<void>;
   readonly wallClock: () => number;
   readonly log: (line: string) => void;
@@ -34,8 +35,8 @@ export interface NodeAgent {
 
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
-// Codes after which polling again cannot help until someone acts.
-const FATAL = new Set(["not_registered", "key_expired", "wrong_coordinator", "auth_key_invalid"]);
+// Sealed refusals after which polling again cannot help until someone acts.
+const CUT_OFF = new Set(["not_registered", "key_expired"]);
 
 export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
   let netmap = deps.initial;
@@ -54,7 +55,7 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
           reported = reportText;
         }
         const answer = await deps.client.call({ op: "poll", version: netmap?.version ?? 0 }, abort);
-        if (answer.op !== "poll") throw new ControlClientError("protocol", `expected a poll answer, got ${answer.op}`);
+        if (answer.op !== "poll") throw new Error(`expected a poll answer, got ${answer.op}`);
         if (state.kind !== "connected") {
           state = { kind: "connected", since: deps.wallClock() };
           deps.log("connected to the coordinator");
@@ -70,14 +71,14 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
         if (changed) deps.onNetmap(next);
       } catch (error) {
         if (abort.aborted) return;
-        if (error instanceof ControlClientError && FATAL.has(error.code)) {
+        if (error instanceof ControlRefusal && CUT_OFF.has(error.code)) {
           state = { kind: "cut-off", code: error.code, error: error.message };
           deps.log(`the coordinator cut this node off: ${error.message}`);
           deps.onCutOff(error);
           return;
         }
         const message = error instanceof Error ? error.message : String(error);
-        state = { kind: "unreachable", error: message, retryInMs: retryMs };
+        state = { kind: "retrying", error: message, retryInMs: retryMs };
         deps.log(`coordinator: ${message}; retrying in ${retryMs / 1000} s (the mesh keeps running)`);
         reported = null;
         await deps.sleep(retryMs, abort).catch(() => undefined);

@@ -91,8 +91,8 @@ function coordinatorLine(status: NodeStatus): string {
       return `connected to ${status.coordinator.url}`;
     case "connecting":
       return `connecting to ${status.coordinator.url}`;
-    case "unreachable":
-      return `coordinator ${status.coordinator.url} unreachable (${state.error}); the mesh keeps running on the last netmap`;
+    case "retrying":
+      return `no answer from coordinator ${status.coordinator.url} (${state.error}); retrying, the mesh keeps running on the last netmap`;
     case "cut-off":
       return `cut off by the coordinator: ${state.error}`;
   }

@@ -12,18 +12,19 @@
 import type { CryptoCore } from "../dataplane/crypto-core.js";
 import { hash, mac } from "./kdf.js";
 import { encodeCookieReply, MAC_BYTES, type CookieReply } from "./messages.js";
+import { WIREGUARD_HANDSHAKE, type HandshakeProtocol } from "./noise.js";
 import type { RandomSource } from "./random-source.js";
 
 const encoder = new TextEncoder();
-const LABEL_MAC1 = encoder.encode("mac1----");
 const LABEL_COOKIE = encoder.encode("cookie--");
 // whitepaper §6.1: the cookie secret's and a received cookie's lifetime.
 export const COOKIE_REFRESH_TIME_MS = 120_000;
 const COOKIE_BYTES = 16;
 const COOKIE_NONCE_BYTES = 24;
 
-export function mac1Key(publicKey: Uint8Array): Uint8Array {
-  return hash(LABEL_MAC1, publicKey);
+// The label is the protocol's (noise.ts): WireGuard's "mac1----" unless another is given.
+export function mac1Key(publicKey: Uint8Array, protocol: HandshakeProtocol = WIREGUARD_HANDSHAKE): Uint8Array {
+  return hash(protocol.mac1Label, publicKey);
 }
 
 export function cookieKey(publicKey: Uint8Array): Uint8Array {
@@ -92,8 +93,8 @@ export interface CookieChecker {
   secretCreatedAt: number | null;
 }
 
-export function createCookieChecker(localPublicKey: Uint8Array): CookieChecker {
-  return { mac1Key: mac1Key(localPublicKey), cookieKey: cookieKey(localPublicKey), secret: new Uint8Array(32), secretCreatedAt: null };
+export function createCookieChecker(localPublicKey: Uint8Array, protocol: HandshakeProtocol = WIREGUARD_HANDSHAKE): CookieChecker {
+  return { mac1Key: mac1Key(localPublicKey, protocol), cookieKey: cookieKey(localPublicKey), secret: new Uint8Array(32), secretCreatedAt: null };
 }
 
 export function hasValidMac1(checker: CookieChecker, message: Uint8Array): boolean {

@@ -16,7 +16,7 @@ import { createHandshakeRateLimiter } from "./handshake-rate-limiter.js";
 import { parseIpAddress, type IpPrefix } from "../net/ip-prefix.js";
 import { encodeKey } from "./key-base64.js";
 import { createLoadMeter, DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD } from "./load-meter.js";
-import { ZERO_KEY, type RemoteIdentity } from "./noise.js";
+import { WIREGUARD_HANDSHAKE, ZERO_KEY, type RemoteIdentity } from "./noise.js";
 import { clearSessions, createPeer, expireKeypairs, nextKeypairExpiry, type Peer } from "./peer.js";
 import { createSlotPool } from "./slot-pool.js";
 import { expiredTimers, nextTimerDeadline, setPersistentKeepalive, stopAllTimers, type TimerName } from "./timers.js";
@@ -105,7 +105,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
   deps.transport.setMtu(options.mtu ?? DEFAULT_MTU);
   const ctx: DeviceContext = {
     deps,
-    noise: { crypto: deps.crypto, x25519: deps.x25519, random: deps.random },
+    noise: { protocol: WIREGUARD_HANDSHAKE, crypto: deps.crypto, x25519: deps.x25519, random: deps.random },
     local: null,
     cookieChecker: null,
     peersById: new Map(),

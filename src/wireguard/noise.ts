@@ -18,11 +18,36 @@ import type { RandomSource } from "./random-source.js";
 import { compareTai64n, tai64n } from "./tai64n.js";
 import { clampPrivateKey, type X25519 } from "./x25519.js";
 
-// whitepaper §5.4: Ci := HASH(CONSTRUCTION), Hi := HASH(Ci ‖ IDENTIFIER) with CONSTRUCTION =
-// "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s" and IDENTIFIER = "WireGuard v1 zx2c4 Jason@zx2c4.com".
-// Precomputed (nothing runs at import time); test/wireguard/kdf.test.ts recomputes both.
-export const INITIAL_CHAINING_KEY = Uint8Array.from(Buffer.from("60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36", "hex"));
-export const INITIAL_HASH = Uint8Array.from(Buffer.from("2211b361081ac566691243db458ad5322d9c6c662293e8b70ee19c65ba079ef3", "hex"));
+// The handshake's domain: its initial chaining key and hash, Ci := HASH(CONSTRUCTION) and
+// Hi := HASH(Ci ‖ IDENTIFIER) (whitepaper §5.4; IDENTIFIER is the Noise prologue), and the label
+// of its mac1 key (cookie.ts). Two protocols that share a static key but not these values
+// derive unrelated keys from the same DH results, so a message of one is never valid in the
+// other. Precomputed (nothing runs at import time); test/wireguard/kdf.test.ts recomputes them.
+export interface HandshakeProtocol {
+  readonly initialChainingKey: Uint8Array;
+  readonly initialHash: Uint8Array;
+  readonly mac1Label: Uint8Array;
+}
+
+const hex = (text: string): Uint8Array => Uint8Array.from(Buffer.from(text, "hex"));
+const CHAINING_KEY_IKPSK2 = hex("60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36");
+
+// CONSTRUCTION = "Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s", IDENTIFIER = "WireGuard v1 zx2c4 Jason@zx2c4.com",
+// mac1 label "mac1----": the data plane, byte-compatible with every WireGuard.
+export const WIREGUARD_HANDSHAKE: HandshakeProtocol = {
+  initialChainingKey: CHAINING_KEY_IKPSK2,
+  initialHash: hex("2211b361081ac566691243db458ad5322d9c6c662293e8b70ee19c65ba079ef3"),
+  mac1Label: new TextEncoder().encode("mac1----"),
+};
+
+// The same construction with IDENTIFIER = "meshgate control v1" and mac1 label "mgctl-m1": the
+// control channel between a node and its coordinator (src/mesh/control-channel.ts), which
+// uses the node's WireGuard key as its static key. See src/mesh/README.md for why that is safe.
+export const CONTROL_HANDSHAKE: HandshakeProtocol = {
+  initialChainingKey: CHAINING_KEY_IKPSK2,
+  initialHash: hex("624ca3063b0316c3b41fcc6b1c3cb248da1bf2ca4592586846572172d4b56b08"),
+  mac1Label: new TextEncoder().encode("mgctl-m1"),
+};
 
 // The handshake's AEAD uses counter 0 every time (each key is used once): a zero nonce.
 const ZERO_NONCE = new Uint8Array(NONCE_BYTES);
@@ -30,6 +55,7 @@ const EMPTY = new Uint8Array(0);
 export const ZERO_KEY = new Uint8Array(32);
 
 export interface NoiseDeps {
+  readonly protocol: HandshakeProtocol;
   readonly crypto: CryptoCore;
   readonly x25519: X25519;
   readonly random: RandomSource;
@@ -87,9 +113,9 @@ export function createInitiation(
   wallClockMs: number,
 ): { message: Uint8Array; state: InitiatorState } | null {
   if (remote.staticStatic === null) return null;
-  let h = hash(INITIAL_HASH, remote.publicKey);
+  let h = hash(deps.protocol.initialHash, remote.publicKey);
   const ephemeral = generateEphemeral(deps);
-  let [c] = kdf1(INITIAL_CHAINING_KEY, ephemeral.publicKey);
+  let [c] = kdf1(deps.protocol.initialChainingKey, ephemeral.publicKey);
   h = hash(h, ephemeral.publicKey);
   const es = deps.x25519.sharedSecret(ephemeral.privateKey, remote.publicKey);
   if (es === null) return null;
@@ -113,8 +139,8 @@ export function consumeInitiation(
   initiation: Initiation,
   findRemote: (publicKey: Uint8Array) => { remote: RemoteIdentity; lastTimestamp: Uint8Array | null } | null,
 ): ConsumedInitiation | null {
-  let h = hash(INITIAL_HASH, local.publicKey);
-  let [c] = kdf1(INITIAL_CHAINING_KEY, initiation.ephemeral);
+  let h = hash(deps.protocol.initialHash, local.publicKey);
+  let [c] = kdf1(deps.protocol.initialChainingKey, initiation.ephemeral);
   h = hash(h, initiation.ephemeral);
   const es = deps.x25519.sharedSecret(local.privateKey, initiation.ephemeral);
   if (es === null) return null;

@@ -1,7 +1,8 @@
 // The mesh control plane for real (root, network namespaces): a coordinator and four nodes,
 // each in its own namespace, join with one auth key and reach each other by mesh address with
 // no key typed by hand; a fifth joins later; a removed node drops out; the coordinator is
-// killed (SIGKILL) and restarted without losing anything, and the mesh works meanwhile.
+// killed (SIGKILL) and restarted without losing anything, and the mesh works meanwhile; an
+// impostor answering plaintext refusals in its place cuts no node off.
 
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
@@ -15,6 +16,7 @@ import { MeshLab } from "./mesh-lab.js";
 import { interopUnavailable, PREFIX, type Namespace } from "./netns.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+const IMPOSTOR = fileURLToPath(new URL("./impostor-coordinator.js", import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const PROPAGATION_LIMIT_MS = 5000;
 
@@ -172,5 +174,36 @@ describe("mesh: coordinator and nodes in network namespaces", { skip: interopUna
       );
     }
     assert.ok(await pingOnce(a.ns, target.ipv4), "the rest of the mesh still works");
+  });
+
+  test("an impostor answering plaintext refusals in the coordinator's place cuts nobody off; the real one takes over again", async () => {
+    const live = nodes.filter((node) => node.index === 1 || node.index === 4 || node.index === 5);
+    const peersBefore = await Promise.all(live.map(async (node) => (await status(node)).peers.map((peer) => peer.nodeKey).sort()));
+    const exited = new Promise((resolve) => coordinator.once("exit", resolve));
+    coordinator.kill("SIGKILL");
+    await exited;
+    const impostor = lab.adopt(lab.hub.spawn(process.execPath, [IMPOSTOR, lab.hubAddress(), "8080"]));
+    const served = (): Set<string> => new Set(impostor.output.join("").match(/served \S+/g) ?? []);
+    await eventually("the impostor served every code", 60_000, async () => (served().size === 5 ? true : null));
+
+    const target = await meshAddresses(live[1]!);
+    for (const [i, node] of live.entries()) {
+      const now = await status(node);
+      assert.notEqual(now.coordinator.state.kind, "cut-off", `node${node.index} was not cut off`);
+      assert.deepEqual(now.peers.map((peer) => peer.nodeKey).sort(), peersBefore[i], `node${node.index} keeps its peers`);
+    }
+    await eventually("a node shows the impostor's answer as a transient failure", 30_000, async () =>
+      (await Promise.all(live.map(status))).some((s) => s.coordinator.state.kind === "retrying" && /impostor/.test(s.coordinator.state.error)) ? true : null,
+    );
+    assert.ok(await pingOnce(live[0]!.ns, target.ipv4) || await pingOnce(live[0]!.ns, target.ipv4), "the mesh passes traffic meanwhile");
+
+    const gone = new Promise((resolve) => impostor.once("exit", resolve));
+    impostor.kill("SIGTERM");
+    await gone;
+    await startCoordinator();
+    for (const node of live) {
+      await eventually(`node${node.index} reconnects to the real coordinator`, 60_000, async () => ((await status(node)).coordinator.state.kind === "connected" ? true : null));
+    }
+    assert.ok(await pingOnce(live[0]!.ns, target.ipv4) || await pingOnce(live[0]!.ns, target.ipv4));
   });
 });

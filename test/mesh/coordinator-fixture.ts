@@ -10,12 +10,12 @@ import { compileCryptoWasm } from "../../src/dataplane/crypto-wasm.js";
 import { schedule } from "../../src/io/clock.js";
 import { parsePool } from "../../src/mesh/address-allocator.js";
 import { createAdminApp } from "../../src/mesh/admin-http.js";
-import { createCoordinatorChannel } from "../../src/mesh/control-channel.js";
+import { createCoordinatorChannel, type ChannelCrypto } from "../../src/mesh/control-channel.js";
 import { createControlClient, type ControlClient } from "../../src/mesh/control-client.js";
 import { createCoordinator, DEFAULT_COORDINATOR_SETTINGS, type Coordinator } from "../../src/mesh/coordinator.js";
 import { createControlApp } from "../../src/mesh/coordinator-http.js";
 import { openCoordinatorStore, type CoordinatorStore } from "../../src/store/coordinator-store.js";
-import type { LocalIdentity, NoiseDeps } from "../../src/wireguard/noise.js";
+import type { LocalIdentity } from "../../src/wireguard/noise.js";
 import { clampPrivateKey, createFastestX25519 } from "../../src/wireguard/x25519.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
@@ -24,7 +24,7 @@ export const CONTROL_URL = "http://coordinator.test";
 export class CoordinatorFixture {
   readonly dir = mkdtempSync(join(tmpdir(), "meshgate-coordinator-test-"));
   readonly store: CoordinatorStore;
-  readonly noise: NoiseDeps;
+  readonly noise: ChannelCrypto;
   readonly identity: LocalIdentity;
   readonly coordinator: Coordinator;
   readonly app;
@@ -61,13 +61,14 @@ export class CoordinatorFixture {
 
   fetch: typeof fetch = async (input, init) => this.app.request(input as string, init as RequestInit);
 
-  client(identity: LocalIdentity = this.newIdentity(), coordinatorKey: Uint8Array = this.identity.publicKey): ControlClient {
+  // `fetch` may route elsewhere (an impostor on the path); by default, to the app.
+  client(identity: LocalIdentity = this.newIdentity(), coordinatorKey: Uint8Array = this.identity.publicKey, fetch: typeof globalThis.fetch = this.fetch): ControlClient {
     return createControlClient({
       coordinatorUrl: CONTROL_URL,
       coordinatorKey,
       identity,
       noise: this.noise,
-      fetch: this.fetch,
+      fetch,
       wallClock: () => this.wallClock,
       now: () => this.monotonic,
     });

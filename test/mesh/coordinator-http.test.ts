@@ -4,15 +4,16 @@
 import assert from "node:assert/strict";
 import { after, beforeEach, describe, test } from "node:test";
 import { beginClientSession, frameCall } from "../../src/mesh/control-channel.js";
-import { ControlClientError, type ControlClient } from "../../src/mesh/control-client.js";
+import { ControlRefusal, ControlUnavailable, type ControlClient } from "../../src/mesh/control-client.js";
 import type { ControlRequest } from "../../src/mesh/control-protocol.js";
 import { CONTROL_URL, CoordinatorFixture, report } from "./coordinator-fixture.js";
 
-async function refused(call: Promise<unknown>, status: number, code: string): Promise<ControlClientError> {
+// A refusal sealed by the coordinator (authentic: the node may act on it).
+async function refused(call: Promise<unknown>, status: number, code: string): Promise<ControlRefusal> {
   try {
     await call;
   } catch (error) {
-    assert.ok(error instanceof ControlClientError, `expected a ControlClientError, got ${String(error)}`);
+    assert.ok(error instanceof ControlRefusal, `expected a ControlRefusal, got ${String(error)}`);
     assert.equal(error.code, code, error.message);
     assert.equal(error.status, status, error.message);
     assert.ok(error.message.length > 20, "a reason a person can act on");
@@ -55,7 +56,13 @@ describe("coordinator control API", () => {
     assert.equal(big.status, 413);
     const hugeCall = await f.app.request(`${CONTROL_URL}/control/v1/call`, { method: "POST", body: new Uint8Array(100_000) });
     assert.equal(hugeCall.status, 413);
-    await refused(f.client(undefined, f.newIdentity().publicKey).call({ op: "poll", version: 0 }), 401, "wrong_coordinator");
+    // Refused before a session exists: plaintext, so the client reports it but cannot trust it.
+    await assert.rejects(f.client(undefined, f.newIdentity().publicKey).call({ op: "poll", version: 0 }), (error: unknown) => {
+      assert.ok(error instanceof ControlUnavailable, String(error));
+      assert.equal(error.reason, "unauthenticated");
+      assert.equal(error.claimedCode, "wrong_coordinator");
+      return true;
+    });
     const unknownSession = await f.app.request(`${CONTROL_URL}/control/v1/call`, { method: "POST", body: new Uint8Array(64) });
     assert.equal(unknownSession.status, 401);
     assert.equal(((await unknownSession.json()) as { error: string }).error, "session_unknown");

@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import { blake2s } from "@noble/hashes/blake2.js";
 import { hmac as nobleHmac } from "@noble/hashes/hmac.js";
 import { hash, hmac, kdf1, kdf2, kdf3, mac } from "../../src/wireguard/kdf.js";
+import { CONTROL_HANDSHAKE, WIREGUARD_HANDSHAKE } from "../../src/wireguard/noise.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
 const toHex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
@@ -163,5 +164,15 @@ describe("WireGuard construction constants (whitepaper §5.4)", () => {
     const chainingKey = hash(utf8("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"));
     assert.equal(toHex(chainingKey), INITIAL_CHAINING_KEY);
     assert.equal(toHex(hash(chainingKey, utf8("WireGuard v1 zx2c4 Jason@zx2c4.com"))), INITIAL_HASH);
+  });
+
+  test("the precomputed protocols in noise.ts: WireGuard's, and the control channel's own domain", () => {
+    const chainingKey = hash(utf8("Noise_IKpsk2_25519_ChaChaPoly_BLAKE2s"));
+    assert.equal(toHex(WIREGUARD_HANDSHAKE.initialChainingKey), INITIAL_CHAINING_KEY);
+    assert.equal(toHex(WIREGUARD_HANDSHAKE.initialHash), INITIAL_HASH);
+    assert.equal(new TextDecoder().decode(WIREGUARD_HANDSHAKE.mac1Label), "mac1----");
+    assert.equal(toHex(CONTROL_HANDSHAKE.initialChainingKey), toHex(chainingKey));
+    assert.equal(toHex(CONTROL_HANDSHAKE.initialHash), toHex(hash(chainingKey, utf8("meshgate control v1"))));
+    assert.equal(new TextDecoder().decode(CONTROL_HANDSHAKE.mac1Label), "mgctl-m1");
   });
 });

@@ -12,6 +12,7 @@ import {
   consumeResponse,
   createInitiation,
   createResponse,
+  WIREGUARD_HANDSHAKE,
   ZERO_KEY,
   type LocalIdentity,
   type NoiseDeps,
@@ -21,7 +22,7 @@ import { clampPrivateKey, createFastestX25519 } from "../../src/wireguard/x25519
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
 const x25519 = createFastestX25519();
-const deps: NoiseDeps = { crypto: createCryptoCore(compileCryptoWasm("release")), x25519, random: createSeededRandom(0x401) };
+const deps: NoiseDeps = { protocol: WIREGUARD_HANDSHAKE, crypto: createCryptoCore(compileCryptoWasm("release")), x25519, random: createSeededRandom(0x401) };
 
 function identity(seed: number): LocalIdentity {
   const privateKey = clampPrivateKey(createSeededRandom(seed).bytes(32));
