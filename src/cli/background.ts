@@ -22,13 +22,15 @@ function processAlive(pid: number): boolean {
 }
 
 // Runs `meshgate <args> --foreground` detached, output appended to `logFile`; resolves with its
-// pid once `ready()` says yes, rejects with the end of the log if it exits first.
-export async function startInBackground(args: readonly string[], logFile: string, ready: () => Promise<boolean>): Promise<number> {
-  mkdirSync(dirname(logFile), { recursive: true });
-  const logFd = openSync(logFile, "a");
+// pid once `ready()` says yes, rejects with the end of the log if it exits first. `stdinText`
+// (a secret the child reads with `-`) goes through a pipe, never the command line.
+export async function startInBackground(args: readonly string[], logFile: string, ready: () => Promise<boolean>, stdinText?: string): Promise<number> {
+  mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
+  const logFd = openSync(logFile, "a", 0o600);
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
-  const child = spawn(process.execPath, [main, ...args, "--foreground"], { detached: true, stdio: ["ignore", logFd, logFd] });
+  const child = spawn(process.execPath, [main, ...args, "--foreground"], { detached: true, stdio: [stdinText === undefined ? "ignore" : "pipe", logFd, logFd] });
   closeSync(logFd);
+  if (stdinText !== undefined) child.stdin!.end(`${stdinText}\n`);
   let exited = false;
   child.once("exit", () => (exited = true));
   for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; await sleep(100)) {

@@ -1,14 +1,16 @@
 // The node's commands:
-//   meshgate up [--coordinator URL] [--auth-key KEY] [--state-dir DIR] [--interface NAME]
-//               [--port N] [--hostname NAME] [--foreground]
+//   meshgate up [--coordinator URL] [--auth-key KEY|- | --auth-key-file PATH] [--state-dir DIR]
+//               [--interface NAME] [--port N] [--hostname NAME] [--foreground]
 //   meshgate down [--state-dir DIR]
 //   meshgate status [--state-dir DIR] [--json]
 
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { nodeStatusSocket, startMeshNode } from "../daemon/mesh-node.js";
 import { requestJson } from "../io/unix-http-client.js";
 import { formatNodeStatus, type NodeStatus } from "../mesh/node-status.js";
+import { hideSecretArguments, readAuthKey, withoutAuthKeyOptions } from "./auth-key-source.js";
 import { runUntilSignalled, startInBackground, stopByPidFile } from "./background.js";
 import { parseArguments, parsePort, UsageError } from "./options.js";
 
@@ -21,8 +23,10 @@ export const MESH_USAGE = [
   "       meshgate down [--state-dir DIR]                             leave (the node keeps its identity)",
   "       meshgate status [--state-dir DIR] [--json]                  this node and its peers",
   "",
-  "up options: --state-dir DIR (default /var/lib/meshgate/node), --interface NAME (meshgate0),",
-  "            --port N (UDP, 41641), --hostname NAME (this machine's), --foreground",
+  "up options: --auth-key KEY, --auth-key - (read from stdin) or --auth-key-file PATH (no key",
+  "            on a command line), --state-dir DIR (default /var/lib/meshgate/node),",
+  "            --interface NAME (meshgate0), --port N (UDP, 41641), --hostname NAME (this machine's),",
+  "            --foreground",
 ].join("\n");
 
 const pidFile = (stateDir: string): string => join(stateDir, "node.pid");
@@ -38,17 +42,22 @@ async function statusAnswers(stateDir: string): Promise<boolean> {
 
 export async function runUp(args: readonly string[], write: (line: string) => void): Promise<number> {
   const parsed = parseArguments(args, {
-    coordinator: "string", "auth-key": "string", "state-dir": "string", interface: "string", port: "string", hostname: "string", foreground: "boolean",
+    coordinator: "string", "auth-key": "string", "auth-key-file": "string", "state-dir": "string", interface: "string", port: "string", hostname: "string", foreground: "boolean",
   });
-  if (parsed.operands.length > 0) throw new UsageError(`unexpected ${parsed.operands.join(" ")}\n\n${MESH_USAGE}`);
+  if (parsed.operands.length > 0) throw new UsageError(`unexpected operand(s) after the options\n\n${MESH_USAGE}`);
   const stateDir = parsed.strings["state-dir"] ?? DEFAULT_NODE_STATE_DIR;
+  const authKey = readAuthKey(parsed, () => readFileSync(0, "utf8"));
   if (!parsed.flags.has("foreground")) {
     if (await statusAnswers(stateDir)) throw new Error(`this node is already up (state ${stateDir}); meshgate down first`);
-    const pid = await startInBackground(["up", ...args], logFile(stateDir), () => statusAnswers(stateDir));
+    // The daemon reads the key from its stdin: it never sits on a long-lived command line.
+    const childArgs = ["up", ...withoutAuthKeyOptions(args), ...(authKey === undefined ? [] : ["--auth-key", "-"])];
+    const pid = await startInBackground(childArgs, logFile(stateDir), () => statusAnswers(stateDir), authKey);
     const status = (await requestJson(nodeStatusSocket(stateDir), "GET", "/v1/status")).body as unknown as NodeStatus;
     write(`${status.self?.name ?? "this node"} is on the mesh as ${status.self?.ipv4 ?? "?"} (pid ${pid}); log: ${logFile(stateDir)}`);
     return 0;
   }
+  const typed = parsed.strings["auth-key"];
+  if (typed !== undefined && typed !== "-") hideSecretArguments("meshgate up --foreground");
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const node = await startMeshNode({
     stateDir,
@@ -56,7 +65,7 @@ export async function runUp(args: readonly string[], write: (line: string) => vo
     listenPort: parsePort(parsed.strings["port"] ?? String(DEFAULT_PORT), "port"),
     hostname: parsed.strings["hostname"] ?? hostname(),
     ...(parsed.strings["coordinator"] !== undefined ? { coordinatorUrl: parsed.strings["coordinator"] } : {}),
-    ...(parsed.strings["auth-key"] !== undefined ? { authKey: parsed.strings["auth-key"] } : {}),
+    ...(authKey !== undefined ? { authKey } : {}),
     log,
   });
   write(`${node.name} is up as ${node.ipv4} / ${node.ipv6} (pid ${process.pid})`);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
 import { serveTcp, serveUnixSocket, type RunningServer } from "../io/http-server.js";
 import { localEndpoints } from "../io/local-addresses.js";
+import { ensurePrivateDirectory } from "../io/private-files.js";
 import { createSystemRandom } from "../io/system-random.js";
 import { startSweepJob } from "../jobs/coordinator-sweep.js";
 import { generateUlaPrefix, parsePool, DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
@@ -43,6 +44,7 @@ export function coordinatorAdminSocket(stateDir: string): string {
 }
 
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
+  ensurePrivateDirectory(options.stateDir);
   const randomSource = createSystemRandom();
   const dataplane = checkedDataplane();
   const noise: ChannelCrypto = { crypto: dataplane.crypto, x25519: createFastestX25519(), random: randomSource };

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { monotonicMs, wallClockMs } from "../io/clock.js";
 import { serveUnixSocket } from "../io/http-server.js";
 import { localEndpoints } from "../io/local-addresses.js";
+import { ensurePrivateDirectory } from "../io/private-files.js";
 import { createSystemRandom } from "../io/system-random.js";
 import { DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
 import type { ChannelCrypto } from "../mesh/control-channel.js";
@@ -48,6 +49,7 @@ export function nodeStatusSocket(stateDir: string): string {
 }
 
 export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMeshNode> {
+  ensurePrivateDirectory(options.stateDir);
   const randomSource = createSystemRandom();
   // One WASM instance serves the control channel's handshakes and the interface's packets.
   const dataplane = checkedDataplane();

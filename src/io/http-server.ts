@@ -1,11 +1,11 @@
 // Serving a Hono app: on a TCP address (the coordinator's control API) or on a unix socket
 // that only the owner can open (admin and node-status APIs).
 
-import { chmodSync, mkdirSync, unlinkSync } from "node:fs";
+import { unlinkSync } from "node:fs";
 import type { Server } from "node:http";
-import { dirname } from "node:path";
 import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
+import { listenPrivateSocket } from "./private-files.js";
 
 export interface RunningServer {
   readonly address: string;
@@ -35,28 +35,18 @@ export function serveTcp(app: Hono, host: string, port: number): Promise<Running
   });
 }
 
-export function serveUnixSocket(app: Hono, path: string): Promise<RunningServer> {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    unlinkSync(path); // a socket left by a killed process
-  } catch {
-    // none
-  }
+// The socket's directory must exist (the state directory: ensurePrivateDirectory).
+export async function serveUnixSocket(app: Hono, path: string): Promise<RunningServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => {
-      chmodSync(path, 0o600);
-      resolve({
-        address: path,
-        close: closer(server, () => {
-          try {
-            unlinkSync(path);
-          } catch {
-            // already gone
-          }
-        }),
-      });
-    });
-  });
+  await listenPrivateSocket(server, path);
+  return {
+    address: path,
+    close: closer(server, () => {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }),
+  };
 }

@@ -6,6 +6,7 @@
 import { mkdirSync, unlinkSync } from "node:fs";
 import { createConnection, createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { listenPrivateSocket } from "./private-files.js";
 
 export const DEFAULT_UAPI_DIRECTORY = "/var/run/wireguard";
 // A request larger than this is not a UAPI request: drop the connection.
@@ -37,11 +38,6 @@ export function uapiSocketAnswers(path: string): Promise<boolean> {
 export async function listenUapi(path: string, handle: UapiHandler): Promise<UapiSocket> {
   mkdirSync(join(path, ".."), { recursive: true, mode: 0o755 });
   if (await uapiSocketAnswers(path)) throw new Error(`${path} is in use: is this interface already up?`);
-  try {
-    unlinkSync(path);
-  } catch {
-    // no stale socket
-  }
   const server: Server = createServer((connection) => {
     let buffered = "";
     let queue = Promise.resolve();
@@ -63,15 +59,7 @@ export async function listenUapi(path: string, handle: UapiHandler): Promise<Uap
     });
     connection.on("error", () => connection.destroy());
   });
-  const previousMask = process.umask(0o077);
-  try {
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(path, () => resolve());
-    });
-  } finally {
-    process.umask(previousMask);
-  }
+  await listenPrivateSocket(server, path);
   return {
     path,
     close: () =>

@@ -5,7 +5,8 @@
 // impostor answering plaintext refusals in its place cuts no node off.
 
 import assert from "node:assert/strict";
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -13,7 +14,7 @@ import { requestJson } from "../../src/io/unix-http-client.js";
 import type { NodeView } from "../../src/mesh/coordinator.js";
 import type { NodeStatus } from "../../src/mesh/node-status.js";
 import { MeshLab } from "./mesh-lab.js";
-import { interopUnavailable, PREFIX, type Namespace } from "./netns.js";
+import { interopUnavailable, PREFIX, run, type Namespace } from "./netns.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const IMPOSTOR = fileURLToPath(new URL("./impostor-coordinator.js", import.meta.url));
@@ -115,6 +116,41 @@ describe("mesh: coordinator and nodes in network namespaces", { skip: interopUna
     );
   });
 
+  // The auth key's secret part, as it would show in a command line or a log.
+  const secretOf = (key: string): string => key.split("-").at(-1)!;
+  const commandLine = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+
+  test("no auth key stays on a daemon's command line or reaches a log", async () => {
+    for (const node of nodes) {
+      assert.ok(!commandLine(node.process.pid!).includes(secretOf(authKey)), `node${node.index}: ${commandLine(node.process.pid!)}`);
+      assert.ok(!node.process.output.join("").includes(secretOf(authKey)), `node${node.index}'s log`);
+    }
+    // In the background (as users run it), with the key on stdin: the daemon gets it through a pipe.
+    const ns = await lab.addNode();
+    const index = lab.nodes.length;
+    const stateDir = join(lab.stateRoot, `node${index}`);
+    const up = spawn("ip", ["netns", "exec", ns.name, process.execPath, MAIN, "up", "--auth-key", "-", "--coordinator", `http://${lab.hubAddress()}:8080`,
+      "--state-dir", stateDir, "--interface", `${PREFIX}m${index}`, "--hostname", `background${index}`]);
+    let printed = "";
+    up.stdout.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+    up.stderr.on("data", (chunk: Buffer) => (printed += chunk.toString()));
+    up.stdin.end(`${authKey}\n`);
+    const code = await new Promise((resolve) => up.once("exit", resolve));
+    const pid = Number(/\(pid (\d+)\)/.exec(printed)?.[1]);
+    try {
+      assert.equal(code, 0, printed);
+      assert.ok(pid > 1, printed);
+      assert.match(commandLine(pid), /\bup\b.*--auth-key - /, "the daemon was told to read its key from stdin");
+      assert.ok(!commandLine(pid).includes(secretOf(authKey)), commandLine(pid));
+      assert.ok(!readFileSync(join(stateDir, "node.log"), "utf8").includes(secretOf(authKey)), "the daemon's log");
+      assert.ok(!printed.includes(secretOf(authKey)), "what up printed");
+    } finally {
+      await run("ip", ["netns", "exec", ns.name, process.execPath, MAIN, "down", "--state-dir", stateDir]).catch(() => {
+        if (pid > 1) process.kill(pid, "SIGKILL");
+      });
+    }
+  });
+
   test("a fifth node that joins later is reachable from all within 5 s", async () => {
     const fifth = await startNode();
     const { ipv4 } = await meshAddresses(fifth);
@@ -177,7 +213,7 @@ describe("mesh: coordinator and nodes in network namespaces", { skip: interopUna
   });
 
   test("an impostor answering plaintext refusals in the coordinator's place cuts nobody off; the real one takes over again", async () => {
-    const live = nodes.filter((node) => node.index === 1 || node.index === 4 || node.index === 5);
+    const live = nodes.filter((node) => node.index !== 2 && node.index !== 3); // the two removed above
     const peersBefore = await Promise.all(live.map(async (node) => (await status(node)).peers.map((peer) => peer.nodeKey).sort()));
     const exited = new Promise((resolve) => coordinator.once("exit", resolve));
     coordinator.kill("SIGKILL");
