@@ -9,12 +9,14 @@
 // 3. rename it over the final name (atomic within one filesystem);
 // 4. fsync the directory, so the rename itself survives.
 //
-// The private key is read into a fresh array that is zeroed after decoding; small Buffers come
-// from a shared pool and would leave a copy behind. Messages never include the file's content.
+// The private key is read into a fresh array that is zeroed after decoding, and decoded from its
+// bytes, never through a string (small Buffers come from a shared pool and would leave a copy
+// behind; a string cannot be wiped). Writing goes the same way. Messages never include the
+// file's content. The caller owns (and should zero, when done) the key returned.
 
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { decodeKey, encodeKey } from "../wireguard/key-base64.js";
+import { decodeKeyBytes, encodeKeyBytes } from "../wireguard/key-base64.js";
 import { StoreError } from "./errors.js";
 
 // 44 characters and a newline, with room for a "\r\n" or trailing spaces an editor may add.
@@ -62,7 +64,8 @@ function readKeyFile(path: string): Uint8Array | null {
       if (read === 0) break;
       length += read;
     }
-    const key = length > KEY_FILE_MAX_BYTES ? null : decodeKey(new TextDecoder().decode(buffer.subarray(0, length)).trimEnd());
+    while (length > 0 && isTrailingSpace(buffer[length - 1]!)) length--;
+    const key = length > KEY_FILE_MAX_BYTES ? null : decodeKeyBytes(buffer.subarray(0, length));
     if (key === null) {
       throw new StoreError(
         path,
@@ -76,9 +79,18 @@ function readKeyFile(path: string): Uint8Array | null {
   }
 }
 
+// What an editor may leave after the key: newline, carriage return, spaces, tabs.
+function isTrailingSpace(byte: number): boolean {
+  return byte === 0x0a || byte === 0x0d || byte === 0x20 || byte === 0x09;
+}
+
 function writeKeyFile(path: string, key: Uint8Array): void {
-  // encodeKey throws for a key of the wrong length, before anything is written.
-  const text = `${encodeKey(key)}\n`;
+  // encodeKeyBytes throws for a key of the wrong length, before anything is written.
+  const encoded = encodeKeyBytes(key);
+  const line = new Uint8Array(encoded.length + 1);
+  line.set(encoded);
+  line[encoded.length] = 0x0a;
+  encoded.fill(0);
   const directory = dirname(path);
   const temporary = join(directory, `.${basename(path)}.${process.pid}.tmp`);
   try {
@@ -87,7 +99,7 @@ function writeKeyFile(path: string, key: Uint8Array): void {
     rmSync(temporary, { force: true });
     const fd = openSync(temporary, "wx", KEY_FILE_MODE);
     try {
-      writeFileSync(fd, text);
+      writeFileSync(fd, line);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -97,6 +109,8 @@ function writeKeyFile(path: string, key: Uint8Array): void {
   } catch (error) {
     rmSync(temporary, { force: true });
     throw new StoreError(path, `cannot create the private key file (${errorCode(error)}): check that meshgate's user may write to ${directory}`, { cause: error });
+  } finally {
+    line.fill(0);
   }
 }
 

@@ -9,6 +9,9 @@
 // 3. Any other line is "Key = Value": the key (any letter case) must be a field of the current
 //    section, set at most once unless it is a list or a hook; its rule reads the value.
 // At the end of the text the last [Peer] is closed the same way.
+//
+// Secrets: a wg-quick file is text, so its PrivateKey and PresharedKey lines are in the JS
+// string read from the file (not wipeable; a file only root reads); the parsed keys are bytes.
 
 import { ConfigError } from "./config-error.js";
 import { INTERFACE_FIELDS, PEER_FIELDS, type FieldRule, type PeerDraft } from "./config-fields.js";

@@ -16,7 +16,7 @@ import { hash, kdf1, kdf2, kdf3 } from "./kdf.js";
 import { encodeInitiation, encodeResponse, type Initiation, type Response } from "./messages.js";
 import type { RandomSource } from "./random-source.js";
 import { compareTai64n, tai64n } from "./tai64n.js";
-import { clampPrivateKey, type X25519 } from "./x25519.js";
+import type { EphemeralKeyPair, X25519 } from "./x25519.js";
 
 // The handshake's domain: its initial chaining key and hash, Ci := HASH(CONSTRUCTION) and
 // Hi := HASH(Ci ‖ IDENTIFIER) (whitepaper §5.4; IDENTIFIER is the Noise prologue), and the label
@@ -80,7 +80,7 @@ export interface InitiatorState {
   readonly localIndex: number;
   readonly hash: Uint8Array;
   readonly chainingKey: Uint8Array;
-  readonly ephemeralPrivate: Uint8Array;
+  readonly ephemeralPrivate: EphemeralKeyPair;
 }
 
 // What the responder learned from an initiation.
@@ -98,9 +98,10 @@ export interface TransportKeys {
   readonly receive: Uint8Array;
 }
 
-function generateEphemeral(deps: NoiseDeps): { privateKey: Uint8Array; publicKey: Uint8Array } {
-  const privateKey = clampPrivateKey(deps.random.bytes(32));
-  return { privateKey, publicKey: deps.x25519.publicKey(privateKey) };
+// Secrets a step is done with (DH results, message keys) are zeroed at once; what the platform
+// copies out of reach is listed in x25519.ts and kdf.ts.
+function wipe(...secrets: (Uint8Array | null)[]): void {
+  for (const secret of secrets) secret?.fill(0);
 }
 
 // 1. Initiation (whitepaper §5.4.2). Returns the message without MACs, or null if the peer's
@@ -114,20 +115,25 @@ export function createInitiation(
 ): { message: Uint8Array; state: InitiatorState } | null {
   if (remote.staticStatic === null) return null;
   let h = hash(deps.protocol.initialHash, remote.publicKey);
-  const ephemeral = generateEphemeral(deps);
+  const ephemeral = deps.x25519.generateEphemeral(deps.random);
   let [c] = kdf1(deps.protocol.initialChainingKey, ephemeral.publicKey);
   h = hash(h, ephemeral.publicKey);
-  const es = deps.x25519.sharedSecret(ephemeral.privateKey, remote.publicKey);
-  if (es === null) return null;
+  const es = deps.x25519.sharedSecret(ephemeral, remote.publicKey);
+  if (es === null) {
+    forgetEphemeral(deps, ephemeral);
+    return null;
+  }
   let k: Uint8Array;
   [c, k] = kdf2(c, es);
   const encryptedStatic = deps.crypto.seal(k, ZERO_NONCE, local.publicKey, h);
+  wipe(es, k);
   h = hash(h, encryptedStatic);
   [c, k] = kdf2(c, remote.staticStatic);
   const encryptedTimestamp = deps.crypto.seal(k, ZERO_NONCE, tai64n(wallClockMs), h);
+  wipe(k);
   h = hash(h, encryptedTimestamp);
   const message = encodeInitiation({ senderIndex: localIndex, ephemeral: ephemeral.publicKey, encryptedStatic, encryptedTimestamp });
-  return { message, state: { localIndex, hash: h, chainingKey: c, ephemeralPrivate: ephemeral.privateKey } };
+  return { message, state: { localIndex, hash: h, chainingKey: c, ephemeralPrivate: ephemeral } };
 }
 
 // 2a. Responder side of the initiation. `findRemote` maps the decrypted static key to the
@@ -147,12 +153,14 @@ export function consumeInitiation(
   let k: Uint8Array;
   [c, k] = kdf2(c, es);
   const remoteStatic = deps.crypto.open(k, ZERO_NONCE, initiation.encryptedStatic, h);
+  wipe(es, k);
   if (remoteStatic === null) return null;
   h = hash(h, initiation.encryptedStatic);
   const known = findRemote(remoteStatic);
   if (known === null || known.remote.staticStatic === null) return null;
   [c, k] = kdf2(c, known.remote.staticStatic);
   const timestamp = deps.crypto.open(k, ZERO_NONCE, initiation.encryptedTimestamp, h);
+  wipe(k);
   if (timestamp === null) return null;
   if (known.lastTimestamp !== null && compareTai64n(timestamp, known.lastTimestamp) <= 0) return null;
   h = hash(h, initiation.encryptedTimestamp);
@@ -176,30 +184,37 @@ function mixResponse(
   ephemeralStatic: Uint8Array | null,
   presharedKey: Uint8Array,
 ): { chainingKey: Uint8Array; hash: Uint8Array; key: Uint8Array } | null {
-  if (ephemeralEphemeral === null || ephemeralStatic === null) return null;
-  let [c] = kdf1(chainingKey, ephemeralEphemeral);
-  [c] = kdf1(c, ephemeralStatic);
-  const [next, tau, key] = kdf3(c, presharedKey);
+  if (ephemeralEphemeral === null || ephemeralStatic === null) {
+    wipe(ephemeralEphemeral, ephemeralStatic);
+    return null;
+  }
+  const [afterEe] = kdf1(chainingKey, ephemeralEphemeral);
+  const [afterSe] = kdf1(afterEe, ephemeralStatic);
+  const [next, tau, key] = kdf3(afterSe, presharedKey);
+  wipe(ephemeralEphemeral, ephemeralStatic, afterEe, afterSe);
   return { chainingKey: next, hash: hash(handshakeHash, tau), key };
 }
 
-// 2b. Response (whitepaper §5.4.3) and the responder's transport keys (§5.4.5).
+// 2b. Response (whitepaper §5.4.3) and the responder's transport keys (§5.4.5). Uses up
+// `consumed` (its chaining key is zeroed).
 export function createResponse(
   deps: NoiseDeps,
   remote: RemoteIdentity,
   consumed: ConsumedInitiation,
   localIndex: number,
 ): { message: Uint8Array; keys: TransportKeys } | null {
-  const ephemeral = generateEphemeral(deps);
+  const ephemeral = deps.x25519.generateEphemeral(deps.random);
   const [c] = kdf1(consumed.chainingKey, ephemeral.publicKey);
   const h = hash(consumed.hash, ephemeral.publicKey);
   const mixed = mixResponse(
     c,
     h,
-    deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteEphemeral),
-    deps.x25519.sharedSecret(ephemeral.privateKey, consumed.remoteStatic),
+    deps.x25519.sharedSecret(ephemeral, consumed.remoteEphemeral),
+    deps.x25519.sharedSecret(ephemeral, consumed.remoteStatic),
     remote.presharedKey,
   );
+  forgetEphemeral(deps, ephemeral);
+  wipe(c, consumed.chainingKey);
   if (mixed === null) return null;
   const encryptedNothing = deps.crypto.seal(mixed.key, ZERO_NONCE, EMPTY, mixed.hash);
   const message = encodeResponse({
@@ -209,7 +224,7 @@ export function createResponse(
     encryptedNothing,
   });
   const [receive, send] = kdf2(mixed.chainingKey, EMPTY);
-  forgetEphemeral(deps, ephemeral.privateKey);
+  wipe(mixed.key, mixed.chainingKey);
   return { message, keys: { send, receive } };
 }
 
@@ -230,16 +245,21 @@ export function consumeResponse(
     deps.x25519.sharedSecret(local.privateKey, response.ephemeral),
     remote.presharedKey,
   );
+  wipe(c);
   if (mixed === null) return null;
   const authentic = deps.crypto.open(mixed.key, ZERO_NONCE, response.encryptedNothing, mixed.hash) !== null;
-  if (response.encryptedNothing.length !== TAG_BYTES || !authentic) return null;
+  wipe(mixed.key);
+  if (response.encryptedNothing.length !== TAG_BYTES || !authentic) {
+    wipe(mixed.chainingKey);
+    return null;
+  }
   const [send, receive] = kdf2(mixed.chainingKey, EMPTY);
+  wipe(mixed.chainingKey, state.chainingKey);
   return { send, receive };
 }
 
-// An ephemeral private key is done with: out of the X25519 cache and zeroed (forward secrecy,
-// whitepaper §5.4.2: ephemerals are erased after use).
-export function forgetEphemeral(deps: Pick<NoiseDeps, "x25519">, privateKey: Uint8Array): void {
-  deps.x25519.forget(privateKey);
-  privateKey.fill(0);
+// An ephemeral key pair is done with: destroyed (forward secrecy, whitepaper §5.4.2:
+// ephemerals are erased after use).
+export function forgetEphemeral(deps: Pick<NoiseDeps, "x25519">, ephemeral: EphemeralKeyPair): void {
+  deps.x25519.forget(ephemeral);
 }

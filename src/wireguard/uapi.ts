@@ -7,6 +7,10 @@
 //
 // A set request lists device keys first (private_key, listen_port, fwmark, replace_peers),
 // then per peer a public_key line followed by that peer's keys.
+//
+// Secrets: private_key and preshared_key are text in this protocol, so they pass through JS
+// strings (the socket's request and the get=1 answer) that cannot be wiped; only root can open
+// the socket. The keys the device keeps are bytes.
 
 import { formatEndpoint, parseIpEndpoint, type Endpoint } from "../net/endpoint.js";
 import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";

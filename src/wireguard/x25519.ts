@@ -4,11 +4,26 @@
 //
 // Buffer ownership: every function takes 32-byte arrays it only reads (never keeps a reference
 // to them) and returns a fresh 32-byte Uint8Array that owns its memory, so the caller may zero it.
+//
+// Secret hygiene: a private key never becomes a JS string. Static keys (32 bytes the caller
+// owns and wipes) are imported into OpenSSL from a DER buffer that is zeroed right after; the
+// handshake's ephemeral keys are generated inside OpenSSL and never enter the JS heap at all.
+// Copies out of our reach: OpenSSL's own copy in each KeyObject (cleansed when the object is
+// garbage-collected: OpenSSL frees X25519 private keys with OPENSSL_secure_clear_free), and, in
+// the portable implementation, the BigInts @noble/curves makes of a scalar (immutable, never
+// wiped, collected as garbage).
 
-import { createPrivateKey, createPublicKey, diffieHellman, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
+import type { RandomSource } from "./random-source.js";
 
 export const X25519_KEY_BYTES = 32;
+
+// A handshake's ephemeral key pair. The private half stays inside the implementation: it is
+// used through sharedSecret() and destroyed by forget().
+export interface EphemeralKeyPair {
+  readonly publicKey: Uint8Array;
+}
 
 export interface X25519 {
   readonly name: "node" | "noble";
@@ -16,10 +31,14 @@ export interface X25519 {
   publicKey(privateKey: Uint8Array): Uint8Array;
   // X25519(privateKey, publicKey), or null when the result is all zeros: a low-order public key,
   // which RFC 7748 §6.1 allows and the whitepaper (§5.4, "DH") requires us to reject.
-  sharedSecret(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array | null;
-  // Drops any copy of `privateKey` the implementation keeps (an ephemeral key whose handshake
-  // is over), so it does not outlive its use in a cache.
-  forget(privateKey: Uint8Array): void;
+  sharedSecret(privateKey: Uint8Array | EphemeralKeyPair, publicKey: Uint8Array): Uint8Array | null;
+  // A fresh ephemeral key pair (whitepaper §5.4.2 DH-GENERATE). node:crypto draws it from
+  // OpenSSL's CSPRNG; the portable implementation clamps 32 bytes of `random`, so tests with a
+  // seeded source get the same ephemerals every run.
+  generateEphemeral(random: RandomSource): EphemeralKeyPair;
+  // Destroys an ephemeral key pair whose handshake is over, or drops the cached copy of a
+  // static key, so neither outlives its use (forward secrecy, whitepaper §5.4.2).
+  forget(key: Uint8Array | EphemeralKeyPair): void;
 }
 
 // RFC 7748 §5 "decodeScalar25519", applied to random bytes the way `wg genkey` does, so a stored
@@ -32,15 +51,13 @@ export function clampPrivateKey(random32: Uint8Array): Uint8Array {
   return privateKey;
 }
 
-// Up to four private keys stay imported: the static key, plus the handshake's ephemeral, which is
-// used by publicKey() and then by two sharedSecret() calls (whitepaper §5.4.2, §5.4.3). The
-// protocol core calls forget() when a handshake ends; evicted or forgotten copies are zeroed,
-// and OpenSSL clears the KeyObject's copy when it is garbage-collected.
+// Static private keys stay imported (a device's, a coordinator's, a control client's): importing
+// costs ~12 scalar multiplications (OpenSSL 3's DER decoder), so it happens once per key. Evicted
+// or forgotten entries have our copy of the bytes zeroed.
 const PRIVATE_KEY_CACHE_ENTRIES = 4;
 
-// Node validates that a private JWK has an "x" member but imports only "d" and derives the public
-// key itself, so a placeholder is enough here (createFastestX25519's probe would catch a change).
-const PLACEHOLDER_JWK_X = Buffer.alloc(X25519_KEY_BYTES).toString("base64url");
+// PKCS#8 DER of an X25519 private key (RFC 8410 §7): this 16-byte prefix, then the 32 bytes.
+const PKCS8_X25519_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20]);
 
 // What OpenSSL 3 reports when X25519 yields all zeros (its derive step refuses that output).
 const OPENSSL_ALL_ZERO_CODE = "ERR_OSSL_FAILED_DURING_DERIVATION";
@@ -50,8 +67,17 @@ interface CachedPrivateKey {
   readonly key: KeyObject;
 }
 
-// Keys are imported as JWK, not DER: OpenSSL 3's DER decoder costs ~10x a scalar multiplication
-// (measured: 2,100 private / 10,000 public imports per second, vs 23,000 / 140,000 with JWK).
+// An ephemeral held by OpenSSL: `key` is dropped on forget() (OpenSSL cleanses it when freed).
+class OpenSslEphemeral implements EphemeralKeyPair {
+  constructor(
+    readonly publicKey: Uint8Array,
+    public key: KeyObject | null,
+  ) {}
+}
+
+// Public keys travel as JWK ("x", base64url): OpenSSL's DER decoder and encoder cost far more
+// (measured here: 140,000 JWK public imports per second against 10,000 DER), and a public key
+// may be a string.
 export function createNodeX25519(): X25519 {
   const cache: CachedPrivateKey[] = []; // most recently used first
 
@@ -61,35 +87,50 @@ export function createNodeX25519(): X25519 {
       if (index > 0) cache.unshift(...cache.splice(index, 1));
       return entry.key;
     }
-    const key = createPrivateKey({
-      key: { kty: "OKP", crv: "X25519", d: base64url(privateKey), x: PLACEHOLDER_JWK_X },
-      format: "jwk",
-    });
+    // Buffer.alloc, not a pooled Buffer: the one copy of the key we make is ours to zero.
+    const der = Buffer.alloc(PKCS8_X25519_PREFIX.length + X25519_KEY_BYTES);
+    der.set(PKCS8_X25519_PREFIX);
+    der.set(privateKey, PKCS8_X25519_PREFIX.length);
+    let key: KeyObject;
+    try {
+      key = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
+    } finally {
+      der.fill(0);
+    }
     cache.unshift({ bytes: privateKey.slice(), key });
     if (cache.length > PRIVATE_KEY_CACHE_ENTRIES) cache.pop()?.bytes.fill(0);
     return key;
   }
 
+  const exportPublic = (key: KeyObject): Uint8Array => {
+    const { x } = key.export({ format: "jwk" });
+    if (x === undefined) throw new Error("node:crypto exported an X25519 public key without \"x\"");
+    const publicKey = new Uint8Array(X25519_KEY_BYTES);
+    Buffer.from(publicKey.buffer).write(x, "base64url");
+    return publicKey;
+  };
+
+  const privateKeyObject = (privateKey: Uint8Array | EphemeralKeyPair): KeyObject => {
+    if (privateKey instanceof Uint8Array) {
+      requireKeyBytes("privateKey", privateKey);
+      return importPrivateKey(privateKey);
+    }
+    if (!(privateKey instanceof OpenSslEphemeral) || privateKey.key === null) throw new TypeError("an ephemeral key of another implementation, or one already forgotten");
+    return privateKey.key;
+  };
+
   return {
     name: "node",
     publicKey(privateKey) {
       requireKeyBytes("privateKey", privateKey);
-      // JWK again: exporting DER goes through OpenSSL's encoder, 35x slower than this.
-      const { x } = createPublicKey(importPrivateKey(privateKey)).export({ format: "jwk" });
-      if (x === undefined) throw new Error("node:crypto exported an X25519 public key without \"x\"");
-      const publicKey = new Uint8Array(X25519_KEY_BYTES);
-      Buffer.from(publicKey.buffer).write(x, "base64url");
-      return publicKey;
+      return exportPublic(createPublicKey(importPrivateKey(privateKey)));
     },
     sharedSecret(privateKey, publicKey) {
-      requireKeyBytes("privateKey", privateKey);
+      const ours = privateKeyObject(privateKey);
       requireKeyBytes("publicKey", publicKey);
-      const peer = createPublicKey({
-        key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) },
-        format: "jwk",
-      });
+      const peer = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
       try {
-        const secret = diffieHellman({ privateKey: importPrivateKey(privateKey), publicKey: peer });
+        const secret = diffieHellman({ privateKey: ours, publicKey: peer });
         // Node allocates each result on its own; a view keeps it a plain Uint8Array without a copy.
         return new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength);
       } catch (error) {
@@ -97,8 +138,17 @@ export function createNodeX25519(): X25519 {
         throw error;
       }
     },
-    forget(privateKey) {
-      const index = cache.findIndex((entry) => equalKeys(entry.bytes, privateKey));
+    generateEphemeral() {
+      const pair = generateKeyPairSync("x25519");
+      return new OpenSslEphemeral(exportPublic(pair.publicKey), pair.privateKey);
+    },
+    forget(key) {
+      if (key instanceof OpenSslEphemeral) {
+        key.key = null;
+        return;
+      }
+      if (!(key instanceof Uint8Array)) return;
+      const index = cache.findIndex((entry) => equalKeys(entry.bytes, key));
       if (index !== -1) cache.splice(index, 1)[0]!.bytes.fill(0);
     },
   };
@@ -108,7 +158,21 @@ export function createNodeX25519(): X25519 {
 // ladder, RFC 7748 §6.1, and the all-zero output after it).
 const NOBLE_LOW_ORDER_MESSAGE = "invalid private or public key received";
 
+// An ephemeral whose scalar is in our bytes (zeroed on forget()).
+class ScalarEphemeral implements EphemeralKeyPair {
+  constructor(
+    readonly publicKey: Uint8Array,
+    readonly privateKey: Uint8Array,
+  ) {}
+}
+
 export function createNobleX25519(): X25519 {
+  const scalarOf = (privateKey: Uint8Array | EphemeralKeyPair): Uint8Array => {
+    if (privateKey instanceof ScalarEphemeral) return privateKey.privateKey;
+    if (!(privateKey instanceof Uint8Array)) throw new TypeError("an ephemeral key of another implementation");
+    requireKeyBytes("privateKey", privateKey);
+    return privateKey;
+  };
   return {
     name: "noble",
     publicKey(privateKey) {
@@ -116,17 +180,24 @@ export function createNobleX25519(): X25519 {
       return nobleX25519.getPublicKey(privateKey);
     },
     sharedSecret(privateKey, publicKey) {
-      requireKeyBytes("privateKey", privateKey);
+      const scalar = scalarOf(privateKey);
       requireKeyBytes("publicKey", publicKey);
       try {
-        return nobleX25519.getSharedSecret(privateKey, publicKey);
+        return nobleX25519.getSharedSecret(scalar, publicKey);
       } catch (error) {
         if (error instanceof Error && error.message === NOBLE_LOW_ORDER_MESSAGE) return null;
         throw error;
       }
     },
-    forget() {
-      // Keeps nothing between calls.
+    generateEphemeral(random) {
+      const raw = random.bytes(X25519_KEY_BYTES);
+      const privateKey = clampPrivateKey(raw);
+      raw.fill(0);
+      return new ScalarEphemeral(nobleX25519.getPublicKey(privateKey), privateKey);
+    },
+    forget(key) {
+      // Static keys are not kept between calls; an ephemeral's scalar is zeroed.
+      if (key instanceof ScalarEphemeral) key.privateKey.fill(0);
     },
   };
 }

@@ -14,6 +14,7 @@ import {
   type WireGuardConfig,
 } from "../../src/wireguard/config.js";
 import { formatIpPrefix } from "../../src/net/ip-prefix.js";
+import { decodeKeyBytes, encodeKeyBytes } from "../../src/wireguard/key-base64.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
 // Keys from the examples in wg(8) and wg-quick(8).
@@ -44,6 +45,10 @@ describe("decodeKey / encodeKey", () => {
       const text = Buffer.from(bytes).toString("base64");
       assert.equal(encodeKey(bytes), text);
       assert.deepEqual(decodeKey(text), bytes);
+      // The byte forms a key file uses (no string in between) agree with the text forms.
+      const ascii = new TextEncoder().encode(text);
+      assert.deepEqual(encodeKeyBytes(bytes), ascii);
+      assert.deepEqual(decodeKeyBytes(ascii), bytes);
     }
   });
   test("a key from wg(8) decodes to its bytes", () => {
@@ -60,7 +65,10 @@ describe("decodeKey / encodeKey", () => {
     PRIVATE.replace("+", "-"), PSK.replace("/", "_"), ` ${PEER_A.slice(1)}`, PEER_A.replace("5", "."),
   ];
   for (const text of malformed) {
-    test(`rejects ${JSON.stringify(text)}`, () => assert.equal(decodeKey(text), null));
+    test(`rejects ${JSON.stringify(text)}`, () => {
+      assert.equal(decodeKey(text), null);
+      assert.equal(decodeKeyBytes(new TextEncoder().encode(text)), null);
+    });
   }
   test("encodeKey refuses a key that is not 32 bytes", () => {
     assert.throws(() => encodeKey(new Uint8Array(31)), /32 bytes, got 31/);

@@ -153,6 +153,24 @@ for (const x25519 of [createNodeX25519(), createNobleX25519()]) {
       assert.equal(toHex(x25519.sharedSecret(privateKey, hex(ALICE_PUBLIC))), ALICE_BOB_SHARED);
     });
 
+    test("an ephemeral key pair agrees with a static key, in both directions, until it is forgotten", () => {
+      const ephemeral = x25519.generateEphemeral(createSeededRandom(3));
+      assert.equal(ephemeral.publicKey.length, 32);
+      const forward = x25519.sharedSecret(ephemeral, hex(BOB_PUBLIC));
+      assert.ok(forward !== null);
+      assert.equal(toHex(forward), toHex(x25519.sharedSecret(hex(BOB_PRIVATE), ephemeral.publicKey)));
+      assert.notEqual(toHex(x25519.generateEphemeral(createSeededRandom(4)).publicKey), toHex(ephemeral.publicKey));
+      x25519.forget(ephemeral);
+      // Forgotten: the node one refuses to use it, the portable one has zeroed its scalar.
+      let after: string | null = null;
+      try {
+        after = toHex(x25519.sharedSecret(ephemeral, hex(BOB_PUBLIC)));
+      } catch (error) {
+        assert.ok(error instanceof TypeError);
+      }
+      assert.notEqual(after, toHex(forward));
+    });
+
     test("more private keys in turn than any cache holds still give correct results", () => {
       const random = createSeededRandom(12);
       const privateKeys = Array.from({ length: 10 }, () => random.bytes(32));
@@ -204,6 +222,29 @@ describe("node:crypto against @noble/curves", () => {
       assert.ok(shared !== null, where);
       assert.equal(toHex(shared), toHex(noble.sharedSecret(peerPrivate, publicKey)), where);
     }
+  });
+});
+
+describe("ephemerals", () => {
+  test("the portable implementation takes them from the injected random source (seeded tests repeat)", () => {
+    const noble = createNobleX25519();
+    const a = noble.generateEphemeral(createSeededRandom(99));
+    const b = noble.generateEphemeral(createSeededRandom(99));
+    assert.equal(toHex(a.publicKey), toHex(b.publicKey));
+    assert.equal(toHex(a.publicKey), toHex(noble.publicKey(clampPrivateKey(createSeededRandom(99).bytes(32)))));
+  });
+
+  test("node:crypto generates them inside OpenSSL: no scalar is reachable from the key pair object", () => {
+    const ephemeral = createNodeX25519().generateEphemeral(createSeededRandom(99));
+    const reachable = Object.values(ephemeral).filter((value) => value instanceof Uint8Array && value !== ephemeral.publicKey);
+    assert.deepEqual(reachable, []);
+  });
+
+  test("an ephemeral of one implementation is refused by the other", () => {
+    const node = createNodeX25519();
+    const noble = createNobleX25519();
+    assert.throws(() => node.sharedSecret(noble.generateEphemeral(createSeededRandom(1)), hex(BOB_PUBLIC)), TypeError);
+    assert.throws(() => noble.sharedSecret(node.generateEphemeral(createSeededRandom(1)), hex(BOB_PUBLIC)), TypeError);
   });
 });
 
