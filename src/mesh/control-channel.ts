@@ -24,13 +24,18 @@ import {
   createInitiation,
   createResponse,
   forgetEphemeral,
-  ZERO_KEY,
   type LocalIdentity,
   type NoiseDeps,
   type RemoteIdentity,
   type TransportKeys,
 } from "../wireguard/noise.js";
 import { randomUint32 } from "../wireguard/random-source.js";
+
+// The handshake's preshared key: a fixed public value, BLAKE2s("meshgate control v1 preshared
+// key"), not a secret. The prologue (CONTROL_HANDSHAKE) separates the transcripts, so no message
+// of one protocol authenticates in the other; this separates the chaining keys too, so even a
+// transcript built from the same static and ephemeral keys would yield other transport keys.
+const CONTROL_PRESHARED_KEY = Uint8Array.from(Buffer.from("137bda990ff74a033b2f792b19979bdbc19b2ca32b67f4030cf72bcc9a0911fc", "hex"));
 
 // What the channel needs for its handshakes (the protocol is always CONTROL_HANDSHAKE).
 export type ChannelCrypto = Omit<NoiseDeps, "protocol">;
@@ -148,7 +153,7 @@ export function beginClientSession(
   const deps = controlNoise(channelCrypto);
   const remote: RemoteIdentity = {
     publicKey: coordinatorKey,
-    presharedKey: ZERO_KEY,
+    presharedKey: CONTROL_PRESHARED_KEY,
     staticStatic: deps.x25519.sharedSecret(local.privateKey, coordinatorKey),
   };
   const started = createInitiation(deps, local, remote, randomUint32(deps.random), wallClockMs);
@@ -185,7 +190,7 @@ export function createCoordinatorChannel(channelCrypto: ChannelCrypto, coordinat
   const lastTimestamps = new Map<string, Uint8Array>();
   const remoteFor = (publicKey: Uint8Array): RemoteIdentity => ({
     publicKey,
-    presharedKey: ZERO_KEY,
+    presharedKey: CONTROL_PRESHARED_KEY,
     staticStatic: deps.x25519.sharedSecret(coordinator.privateKey, publicKey),
   });
   return {
@@ -202,6 +207,8 @@ export function createCoordinatorChannel(channelCrypto: ChannelCrypto, coordinat
       const id = randomUint32(deps.random);
       const created = createResponse(deps, remote, consumed, id);
       if (created === null) return "handshake_failed";
+      // mac1 as on every handshake message (whitepaper §5.4.4), under the node's key.
+      addMacs(created.message, mac1Key(consumed.remoteStatic, CONTROL_HANDSHAKE), createCookieJar(), 0);
       lastTimestamps.set(Buffer.from(consumed.remoteStatic).toString("base64"), consumed.timestamp);
       return { response: created.message, session: new ControlSession(id, consumed.remoteStatic, deps.crypto, created.keys, now) };
     },
