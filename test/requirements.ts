@@ -74,7 +74,7 @@ export function describeNeeding(needs: readonly Need[], title: string, body: () 
   const verdict = judge(needs);
   if (verdict.kind === "fail") {
     describe(title, () => {
-      test("has what it needs", () => {
+      test(`the machine has what "${title}" needs`, () => {
         throw new Error(verdict.reason);
       });
     });
