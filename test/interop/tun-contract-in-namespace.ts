@@ -13,11 +13,10 @@ const LOCAL = "10.77.0.1";
 const PEER = "10.77.0.2";
 let opened = 0;
 
-// No IPv6 on new links, so the kernel sends nothing of its own (router solicitations, MLD)
-// into the interface while a test reads it. /proc/sys/net is this namespace's.
-writeFileSync("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-
 describeTunContract("real TUN (src/io/tun.ts, in a network namespace)", async () => {
+  // No IPv6 on new links, so the kernel sends nothing of its own (router solicitations, MLD)
+  // into the interface while a test reads it. /proc/sys/net is this namespace's.
+  writeFileSync("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
   const tun = openTun(`mgtun${opened++}`);
   execFileSync("ip", ["address", "add", `${LOCAL}/24`, "dev", tun.name]);
   execFileSync("ip", ["link", "set", tun.name, "up"]);
