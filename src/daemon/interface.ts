@@ -5,7 +5,7 @@
 import type { Dataplane } from "../dataplane/dataplane.js";
 import { createPacketLoop, type PacketLoop } from "../interface/packet-loop.js";
 import { createUapiHandler, type InterfaceSettings } from "../interface/uapi-handler.js";
-import { monotonicMs, wallClockMs } from "../io/clock.js";
+import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
 import { replaceAddress, replaceRoute, setLinkMtu, setLinkUp } from "../io/ip-command.js";
 import { openTun, type Tun } from "../io/tun.js";
 import { listenUapi, uapiSocketAnswers, uapiSocketPath, type UapiSocket } from "../io/uapi-socket.js";
@@ -80,6 +80,7 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
       tun,
       udp,
       now: monotonicMs,
+      schedule,
       onInterfaceGone: (errno) => {
         log(`${options.name} was removed from outside (errno ${errno}); shutting down`);
         void stop();

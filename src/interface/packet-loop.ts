@@ -24,6 +24,9 @@ export interface PacketLoopDeps {
   udp: UdpSockets;
   // Monotonic milliseconds (performance.now in the daemon).
   readonly now: () => number;
+  // Runs `run` once after `delayMs` on the same clock; returns a cancel (io/clock.ts's schedule
+  // in the daemon, a fake clock in tests).
+  readonly schedule: (delayMs: number, run: () => void) => () => void;
   // Called once if the TUN interface disappears (deleted from outside).
   readonly onInterfaceGone: (errno: number) => void;
 }
@@ -46,7 +49,7 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   const datagrams: Uint8Array[] = [];
   const destinations: Endpoint[] = [];
   const packets: Uint8Array[] = [];
-  let timer: NodeJS.Timeout | null = null;
+  let cancelTimer: (() => void) | null = null;
   let timerAt = Infinity;
   let running = false;
 
@@ -66,7 +69,7 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   };
 
   const onTimer = (): void => {
-    timer = null;
+    cancelTimer = null;
     timerAt = Infinity;
     if (running) execute(device.handleTick(now()));
   };
@@ -76,9 +79,9 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     if (!running) return;
     const deadline = device.nextDeadline();
     if (deadline === null || deadline >= timerAt) return;
-    if (timer !== null) clearTimeout(timer);
+    cancelTimer?.();
     timerAt = deadline;
-    timer = setTimeout(onTimer, Math.max(0, deadline - now()));
+    cancelTimer = deps.schedule(Math.max(0, deadline - now()), onTimer);
   }
 
   const onTunReadable = (): void => {
@@ -117,8 +120,8 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     },
     stop() {
       running = false;
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
+      cancelTimer?.();
+      cancelTimer = null;
       timerAt = Infinity;
       deps.udp.close();
     },

@@ -9,8 +9,9 @@
 //  "wggo_rtt_ms":…,"meshgate_rtt_ms":…}
 
 import { readFileSync } from "node:fs";
-import { interopUnavailable, Lab, type Namespace } from "../interop/netns.js";
+import { Lab, NAMESPACE_NEEDS, type Namespace } from "../interop/netns.js";
 import { connect, startMeshgate, startWireguardGo, type WireGuardSide } from "../interop/wireguard-peers.js";
+import { missing, tool } from "../requirements.js";
 import { parseBenchOptions } from "./options.js";
 
 
@@ -87,7 +88,7 @@ async function tunnel(name: string, left: Kind, right: Kind, seconds: number, ta
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2), 10);
-  const unavailable = interopUnavailable();
+  const unavailable = missing([...NAMESPACE_NEEDS, tool("ping"), tool("wg"), tool("wireguard-go"), tool("iperf3")]);
   if (unavailable !== null) throw new Error(`bench:tunnel ${unavailable}`);
   progress(`bench:tunnel — iperf3 ${options.seconds} s per run, node ${process.version}`);
   const veth = await (async () => {

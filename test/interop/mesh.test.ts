@@ -8,13 +8,14 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { requestJson } from "../../src/io/unix-http-client.js";
 import type { NodeView } from "../../src/mesh/coordinator.js";
 import type { NodeStatus } from "../../src/mesh/node-status.js";
 import { MeshLab } from "./mesh-lab.js";
-import { interopUnavailable, PREFIX, run, type Namespace } from "./netns.js";
+import { describeNeeding, tool } from "../requirements.js";
+import { NAMESPACE_NEEDS, PREFIX, run, type Namespace } from "./netns.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 const IMPOSTOR = fileURLToPath(new URL("./impostor-coordinator.js", import.meta.url));
@@ -43,7 +44,7 @@ async function pingOnce(from: Namespace, address: string): Promise<boolean> {
   return result.received === 1;
 }
 
-describe("mesh: coordinator and nodes in network namespaces", { skip: interopUnavailable() ?? false }, () => {
+describeNeeding([...NAMESPACE_NEEDS, tool("ping")], "mesh: coordinator and nodes in network namespaces", () => {
   let lab: MeshLab;
   let coordinator: ChildProcess & { output: string[] };
   const coordinatorState = (): string => join(lab.stateRoot, "coordinator");

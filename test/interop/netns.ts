@@ -5,7 +5,7 @@
 // only by the pids this module holds.
 
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { device, ROOT, tool, type Need } from "../requirements.js";
 
 export const PREFIX = `mg${process.pid % 100000}`;
 
@@ -23,15 +23,8 @@ export function run(command: string, args: readonly string[], timeoutMs = 30_000
   });
 }
 
-// Why interop tests cannot run here, or null when they can.
-export function interopUnavailable(): string | null {
-  if (process.getuid?.() !== 0) return "needs root (network namespaces)";
-  for (const tool of ["/usr/sbin/ip", "/usr/bin/wg", "/usr/bin/wireguard-go", "/usr/bin/ping"]) {
-    if (!existsSync(tool) && !existsSync(tool.replace("/usr/sbin/", "/sbin/"))) return `needs ${tool} (see .ci/run for the packages)`;
-  }
-  if (!existsSync("/dev/net/tun")) return "needs /dev/net/tun";
-  return null;
-}
+// What every suite built on this module needs; suites add the programs they run themselves.
+export const NAMESPACE_NEEDS: readonly Need[] = [ROOT, device("/dev/net/tun", "load the tun module: modprobe tun"), tool("ip")];
 
 export class Namespace {
   constructor(readonly name: string) {}

@@ -3,9 +3,10 @@
 // Side `a` is always meshgate.
 
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { interopUnavailable, Lab } from "./netns.js";
+import { describeNeeding, tool } from "../requirements.js";
+import { Lab, NAMESPACE_NEEDS } from "./netns.js";
 import { connect, startMeshgate, startWireguardGo, type WireGuardSide } from "./wireguard-peers.js";
 
 const TCP_TRANSFER = fileURLToPath(new URL("./tcp-transfer.js", import.meta.url));
@@ -14,8 +15,8 @@ const TRANSFER_BYTES = 50 * 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function describeInterop(title: string, otherKind: "meshgate" | "wireguard-go", tag: string, subnet: number): void {
-  const unavailable = interopUnavailable();
-  describe(title, { skip: unavailable ?? false }, () => {
+  const needs = [...NAMESPACE_NEEDS, tool("ping"), tool("wg"), ...(otherKind === "wireguard-go" ? [tool("wireguard-go")] : [])];
+  describeNeeding(needs, title, () => {
     let lab: Lab;
     let a: WireGuardSide;
     let b: WireGuardSide;

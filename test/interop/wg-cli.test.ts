@@ -6,15 +6,14 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { interopUnavailable, Lab, PREFIX } from "./netns.js";
+import { describeNeeding, tool } from "../requirements.js";
+import { Lab, NAMESPACE_NEEDS, PREFIX } from "./netns.js";
 import { generateKeys } from "./wireguard-peers.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const unavailable = interopUnavailable();
-
-describe("meshgate wg up / down", { skip: unavailable ?? false }, () => {
+describeNeeding([...NAMESPACE_NEEDS, tool("wg"), tool("setpriv")], "meshgate wg up / down", () => {
   let lab: Lab;
   const name = `${PREFIX}c`;
   const configPath = join(tmpdir(), `${name}.conf`);

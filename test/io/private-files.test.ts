@@ -2,7 +2,7 @@
 // directory other users could write is refused with a message that says what to do.
 
 import assert from "node:assert/strict";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -71,15 +71,11 @@ describe("state directories", () => {
     ensurePrivateDirectory(join(parent, "state"));
   });
 
-  test("a symbolic link or a directory owned by another user is refused", { skip: process.getuid?.() !== 0 ? "chown needs root" : false }, () => {
+  test("a symbolic link in place of the directory is refused", () => {
     const real = join(root, "real");
     mkdirSync(real, { mode: 0o700 });
     symlinkSync(real, join(root, "link"));
     assert.throws(() => ensurePrivateDirectory(join(root, "link")), /not a directory/);
-    const theirs = join(root, "theirs");
-    mkdirSync(theirs, { mode: 0o700 });
-    chownSync(theirs, 4242, 4242);
-    assert.throws(() => ensurePrivateDirectory(theirs), /belongs to uid 4242/);
   });
 
   test("the coordinator refuses a world-writable state directory before it creates anything in it", async () => {

@@ -3,13 +3,14 @@
 
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { StoreError } from "../../src/store/errors.js";
 import { loadOrCreateKeyFile } from "../../src/store/key-file.js";
 import { encodeKey } from "../../src/wireguard/key-base64.js";
 import { createNodeX25519 } from "../../src/wireguard/x25519.js";
+import { testNeeding, tool } from "../requirements.js";
 import { scratchDirectory } from "./scratch-directory.js";
 
 const KEY = Uint8Array.from({ length: 32 }, (_, i) => (i * 37 + 11) & 0xff);
@@ -54,7 +55,7 @@ describe("key file", () => {
     assert.deepEqual(loadOrCreateKeyFile(path, noGenerate), KEY);
   });
 
-  test("a file written by `wg genkey` is read as is", { skip: existsSync("/usr/bin/wg") ? false : "needs wg (wireguard-tools)" }, (t) => {
+  testNeeding([tool("wg")], "a file written by `wg genkey` is read as is", (t) => {
     const path = join(scratchDirectory(t), "wg.key");
     const text = execFileSync("wg", ["genkey"], { encoding: "utf8" });
     writeFileSync(path, text, { mode: 0o600 });
