@@ -1,0 +1,141 @@
+// Every change to what nodes see goes through here:
+//
+// 1. A part of the coordinator writes the store, then marks the node key (mark): "soon" for a
+//    change a person or a node made (enroll, report, remove…), "lazy" for a node that merely
+//    came online. Marks are batched: a publish runs PUBLISH_DELAY_MS after the first "soon"
+//    mark (ONLINE_PUBLISH_DELAY_MS after a "lazy" one), or at once on flush() (admin
+//    operations, the sweep).
+// 2. publish: each marked node is read once from the store; its netmap entry is rebuilt, and
+//    kept only if it differs from the one published. Nothing differs: nothing happens.
+//    Otherwise one version bump in the store (versions survive restarts), one change-log entry
+//    (netmap-log.ts), and every waiting poll wakes.
+// 3. A marked node the store no longer has is gone: listeners hear of it (its sessions are
+//    demoted, session-table.ts).
+//
+// On start the version is bumped once: a restart counts as a change, so every node's first
+// answer is a full map (its presence, for one, was not kept).
+
+import type { NodeRecord } from "../store/coordinator-store.js";
+import { isKeyExpired, type CoordinatorContext } from "./coordinator.js";
+import { createNetmapLog, DEFAULT_NETMAP_LOG_LIMITS, type NetmapLog, type NetmapLogLimits } from "./netmap-log.js";
+import { sameNode, type NetmapNode } from "./netmap.js";
+import type { Presence } from "./presence.js";
+
+// A change waits this long for others to share its version (a burst of reports or enrollments
+// is one fan-out); "came online" alone waits longer — it matters less and comes in storms
+// (every node at once after a coordinator restart).
+export const PUBLISH_DELAY_MS = 10;
+export const ONLINE_PUBLISH_DELAY_MS = 1000;
+
+export type Urgency = "soon" | "lazy";
+
+export interface NetmapPublisher {
+  readonly log: NetmapLog;
+  mark(nodeKey: string, urgency: Urgency): void;
+  // Publishes what is marked, now.
+  flush(): void;
+  // Resolves once the version is past `version`, after `timeoutMs`, or on `abort`.
+  waitPast(version: number, timeoutMs: number, abort: AbortSignal): Promise<void>;
+  // Wakes every waiting poll (shutdown).
+  wakeAll(): void;
+  onNodeGone(listener: (nodeKey: string) => void): void;
+  // Shutdown: the batch timer is cancelled, waiting polls wake, marks are ignored from now on.
+  stop(): void;
+  netmapNode(node: NodeRecord, now: number): NetmapNode;
+}
+
+export function createNetmapPublisher(context: CoordinatorContext, presence: Presence, limits: NetmapLogLimits = DEFAULT_NETMAP_LOG_LIMITS): NetmapPublisher {
+  const { store } = context;
+  const dirty = new Set<string>();
+  const waiters = new Set<() => void>();
+  const goneListeners: ((nodeKey: string) => void)[] = [];
+  let pending: { urgency: Urgency; cancel: () => void } | null = null;
+  let stopped = false;
+
+  const netmapNode = (node: NodeRecord, now: number, routes?: readonly string[]): NetmapNode => ({
+    nodeKey: node.nodeKey,
+    name: node.name,
+    ipv4: node.ipv4,
+    ipv6: node.ipv6,
+    endpoints: node.endpoints,
+    routes: routes ?? store.routes.forNode(node.id).filter((route) => route.advertised && route.approved).map((route) => route.prefix),
+    online: presence.isOnline(node.id, now),
+    keyExpiresAt: node.keyExpiresAt,
+  });
+
+  const start = (): NetmapLog => {
+    const now = context.now();
+    const routes = new Map<number, string[]>();
+    for (const route of store.routes.approved()) routes.set(route.nodeId, [...(routes.get(route.nodeId) ?? []), route.prefix]);
+    const nodes = store.nodes.list().filter((node) => !isKeyExpired(node, now)).map((node) => netmapNode(node, now, routes.get(node.id) ?? []));
+    return createNetmapLog(store.bumpNetmapVersion(), nodes, limits);
+  };
+  const log = start();
+
+  const wakeAll = (): void => {
+    for (const wake of [...waiters]) wake();
+  };
+
+  const publish = (): void => {
+    pending?.cancel();
+    pending = null;
+    if (dirty.size === 0) return;
+    const now = context.now();
+    const upsert: NetmapNode[] = [];
+    const remove: string[] = [];
+    const gone: string[] = [];
+    for (const key of dirty) {
+      const record = store.nodes.byKey(key);
+      if (record === null) gone.push(key);
+      if (record !== null && !isKeyExpired(record, now)) {
+        const node = netmapNode(record, now);
+        const published = log.node(key);
+        if (published === undefined || !sameNode(published, node)) upsert.push(node);
+      } else if (log.has(key)) {
+        remove.push(key);
+      }
+    }
+    dirty.clear();
+    if (upsert.length > 0 || remove.length > 0) {
+      log.publish(store.bumpNetmapVersion(), upsert, remove);
+      wakeAll();
+    }
+    for (const key of gone) for (const listener of goneListeners) listener(key);
+  };
+
+  return {
+    log,
+    mark(key, urgency) {
+      if (stopped) return;
+      dirty.add(key);
+      if (pending !== null && (pending.urgency === "soon" || urgency === "lazy")) return;
+      pending?.cancel();
+      pending = { urgency, cancel: context.schedule(urgency === "soon" ? PUBLISH_DELAY_MS : ONLINE_PUBLISH_DELAY_MS, publish) };
+    },
+    flush: publish,
+    waitPast(version, timeoutMs, abort) {
+      if (log.version > version || abort.aborted) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          cancelTimeout();
+          waiters.delete(done);
+          abort.removeEventListener("abort", done);
+          resolve();
+        };
+        const cancelTimeout = context.schedule(timeoutMs, done);
+        waiters.add(done);
+        abort.addEventListener("abort", done);
+      });
+    },
+    wakeAll,
+    onNodeGone: (listener) => void goneListeners.push(listener),
+    stop() {
+      stopped = true;
+      pending?.cancel();
+      pending = null;
+      dirty.clear();
+      wakeAll();
+    },
+    netmapNode: (node, now) => netmapNode(node, now),
+  };
+}
