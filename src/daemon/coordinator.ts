@@ -5,6 +5,7 @@
 
 import { join } from "node:path";
 import { getConnInfo } from "@hono/node-server/conninfo";
+import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
 import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
 import { serveTcp, serveUnixSocket, type RunningServer } from "../io/http-server.js";
@@ -76,6 +77,7 @@ export interface CoordinatorPartsDeps {
   readonly settings: CoordinatorSettings;
   readonly log: (line: string) => void;
   readonly sourceOf: (c: Context) => string | null;
+  readonly onClientGone?: (c: Context, listener: () => void) => () => void;
   readonly limits?: Partial<ControlLimits>;
   readonly netmapLogLimits?: NetmapLogLimits;
 }
@@ -102,6 +104,7 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
     random: deps.noise.random,
     now: deps.monotonic,
     sourceOf: deps.sourceOf,
+    ...(deps.onClientGone !== undefined ? { onClientGone: deps.onClientGone } : {}),
     log: deps.log,
     ...(deps.limits !== undefined ? { limits: deps.limits } : {}),
   });
@@ -122,6 +125,20 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
       publisher.stop();
     },
   };
+}
+
+// The node response of a request served by @hono/node-server: "close" before the answer means
+// the client went away.
+function onClientGone(c: Context, listener: () => void): () => void {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing === undefined) {
+    const signal = c.req.raw.signal;
+    signal.addEventListener("abort", listener);
+    return () => signal.removeEventListener("abort", listener);
+  }
+  if (outgoing.destroyed) queueMicrotask(listener);
+  outgoing.once("close", listener);
+  return () => void outgoing.off("close", listener);
 }
 
 // The TCP peer of a request served by @hono/node-server (never a header: anyone can write one).
@@ -159,6 +176,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       settings: { ...DEFAULT_COORDINATOR_SETTINGS, ...options.settings },
       log: options.log,
       sourceOf: tcpPeer,
+      onClientGone,
     });
     const control = await serveTcp(parts.control.app, options.listenHost, options.listenPort);
     servers.push(control);

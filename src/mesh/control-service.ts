@@ -11,7 +11,7 @@ import { allocateMeshAddresses, AddressPoolExhaustedError } from "./address-allo
 import { authKeyVerdict, parseAuthKey, type AuthKeyVerdict } from "./auth-key.js";
 import { ControlError, type NodeReport } from "./control-protocol.js";
 import { audit, isKeyExpired, type CoordinatorContext } from "./coordinator.js";
-import type { NetmapPublisher } from "./netmap-publisher.js";
+import type { NetmapPublisher, OnGone } from "./netmap-publisher.js";
 import type { NetmapNode } from "./netmap.js";
 import { uniqueNodeName } from "./node-names.js";
 import type { Presence } from "./presence.js";
@@ -28,6 +28,8 @@ const encoder = new TextEncoder();
 const POLL_OPEN = encoder.encode(`{"op":"poll","update":`);
 const POLL_CLOSE = encoder.encode("}");
 
+type ActiveNode = Pick<NodeRecord, "id" | "nodeKey">;
+
 export interface ControlService {
   readonly publicKey: Uint8Array;
   // Whether the store knows this node key (its sessions go to the registered pool).
@@ -37,18 +39,31 @@ export interface ControlService {
   report(nodeKey: string, report: NodeReport): void;
   // The poll answer's JSON ({"op":"poll","update":…}) for this node from `version`, in pieces
   // that slice shared buffers (read them, never write).
-  poll(nodeKey: string, version: number, abort: AbortSignal): Promise<Uint8Array[]>;
+  poll(nodeKey: string, version: number, onGone: OnGone): Promise<Uint8Array[]>;
 }
 
 export function createControlService(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence): ControlService {
   const { store, settings } = context;
 
-  const requireActiveNode = (nodeKey: string): NodeRecord => {
+  // The node, if registered and its key not expired; a sealed refusal otherwise. The netmap
+  // log answers for the nodes it holds (every poll asks, twice): it holds exactly the
+  // registered, unexpired nodes as of the last publish, and a removal or an admin's expiry
+  // is published at once — so when it says "here, valid until…", the store would too.
+  // Anything else (not published yet, expired, gone) is asked of the store.
+  const requireActiveNode = (nodeKey: string): ActiveNode => {
+    const published = publisher.log.node(nodeKey);
+    const id = publisher.idOf(nodeKey);
+    if (published !== undefined && id !== undefined && (published.keyExpiresAt === null || context.now() < published.keyExpiresAt)) return { id, nodeKey };
+    return requireActiveRecord(nodeKey);
+  };
+
+  const requireActiveRecord = (nodeKey: string): NodeRecord => {
+    const now = context.now();
     const node = store.nodes.byKey(nodeKey);
     if (node === null) {
       throw new ControlError(403, "not_registered", "this node is not registered with the coordinator (it never joined, or an admin removed it): join again with an auth key");
     }
-    if (isKeyExpired(node, context.now())) {
+    if (isKeyExpired(node, now)) {
       throw new ControlError(403, "key_expired", "this node's key has expired: renew it with `meshgate up --auth-key <new key>`");
     }
     return node;
@@ -67,13 +82,13 @@ export function createControlService(context: CoordinatorContext, publisher: Net
   };
 
   // The node was heard from: a node that comes online is a (lazy) change for everyone.
-  const seen = (node: NodeRecord): void => {
+  const seen = (node: ActiveNode): void => {
     if (presence.seen(node.id, context.now())) publisher.mark(node.nodeKey, "lazy");
   };
 
   // The node's own entry must be in the log before its poll is answered (it just enrolled or
   // renewed, and the batch is not published yet).
-  const answer = (node: NodeRecord, version: number): Uint8Array[] => {
+  const answer = (node: ActiveNode, version: number): Uint8Array[] => {
     if (!publisher.log.has(node.nodeKey)) publisher.flush();
     const update = publisher.log.answer(node.nodeKey, version);
     if (update === null) throw new ControlError(403, "key_expired", "this node's key has expired: renew it with `meshgate up --auth-key <new key>`");
@@ -96,14 +111,14 @@ export function createControlService(context: CoordinatorContext, publisher: Net
         const user = store.users.byId(key.userId);
         let addresses;
         try {
-          addresses = allocateMeshAddresses(context.pool, store.nodes.addressesInUse().ipv4, context.random);
+          addresses = allocateMeshAddresses(context.pool, { has: store.nodes.ipv4Taken }, context.random);
         } catch (error) {
           if (error instanceof AddressPoolExhaustedError) throw new ControlError(503, "address_pool_exhausted", error.message);
           throw error;
         }
         const created = store.nodes.insert({
           nodeKey,
-          name: uniqueNodeName(report.hostname, store.nodes.namesInUse()),
+          name: uniqueNodeName(report.hostname, { has: store.nodes.nameTaken }),
           hostname: report.hostname,
           userId: key.userId,
           ipv4: addresses.ipv4,
@@ -139,7 +154,7 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     },
 
     report(nodeKey, report) {
-      const node = requireActiveNode(nodeKey);
+      const node = requireActiveRecord(nodeKey);
       seen(node);
       const same = node.hostname === report.hostname && node.listenPort === report.listenPort &&
         node.endpoints.length === report.endpoints.length && node.endpoints.every((e, i) => e === report.endpoints[i]);
@@ -148,11 +163,11 @@ export function createControlService(context: CoordinatorContext, publisher: Net
       publisher.mark(nodeKey, "soon");
     },
 
-    async poll(nodeKey, version, abort) {
+    async poll(nodeKey, version, onGone) {
       const node = requireActiveNode(nodeKey);
       seen(node);
       if (version === publisher.log.version) {
-        await publisher.waitPast(version, settings.pollTimeoutMs, abort);
+        await publisher.waitPast(version, settings.pollTimeoutMs, onGone);
         // Removed or expired while waiting: the node hears it now, sealed.
         seen(requireActiveNode(nodeKey));
       }

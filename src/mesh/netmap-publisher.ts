@@ -12,8 +12,8 @@
 // 3. A marked node the store no longer has is gone: listeners hear of it (its sessions are
 //    demoted, session-table.ts).
 //
-// On start the version is bumped once: a restart counts as a change, so every node's first
-// answer is a full map (its presence, for one, was not kept).
+// On start the version moves past everything handed out before: a restart counts as a change,
+// so every node's first answer is a full map (its presence, for one, was not kept).
 
 import type { NodeRecord } from "../store/coordinator-store.js";
 import { isKeyExpired, type CoordinatorContext } from "./coordinator.js";
@@ -27,21 +27,34 @@ import type { Presence } from "./presence.js";
 export const PUBLISH_DELAY_MS = 10;
 export const ONLINE_PUBLISH_DELAY_MS = 1000;
 
+// Versions are handed out from blocks reserved in the store: the store holds the highest
+// version that may have been handed out, so after any crash the next process starts above
+// every version a node can hold — with one synchronous (fsynced) write per block, not per
+// publish (which would stall every fan-out on the disk).
+export const VERSION_BLOCK = 10_000;
+
 export type Urgency = "soon" | "lazy";
+
+// Subscribes `listener` to the caller going away (a closed connection); returns the unsubscribe.
+// A function rather than an AbortSignal: a poll is waiting on every node at all times, and an
+// AbortSignal costs ~15 µs to create.
+export type OnGone = (listener: () => void) => () => void;
 
 export interface NetmapPublisher {
   readonly log: NetmapLog;
   mark(nodeKey: string, urgency: Urgency): void;
   // Publishes what is marked, now.
   flush(): void;
-  // Resolves once the version is past `version`, after `timeoutMs`, or on `abort`.
-  waitPast(version: number, timeoutMs: number, abort: AbortSignal): Promise<void>;
+  // Resolves once the version is past `version`, after `timeoutMs`, or when the caller goes.
+  waitPast(version: number, timeoutMs: number, onGone: OnGone): Promise<void>;
   // Wakes every waiting poll (shutdown).
   wakeAll(): void;
   onNodeGone(listener: (nodeKey: string) => void): void;
   // Shutdown: the batch timer is cancelled, waiting polls wake, marks are ignored from now on.
   stop(): void;
   netmapNode(node: NodeRecord, now: number): NetmapNode;
+  // The store id of a node in the log.
+  idOf(nodeKey: string): number | undefined;
 }
 
 export function createNetmapPublisher(context: CoordinatorContext, presence: Presence, limits: NetmapLogLimits = DEFAULT_NETMAP_LOG_LIMITS): NetmapPublisher {
@@ -51,6 +64,12 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
   const goneListeners: ((nodeKey: string) => void)[] = [];
   let pending: { urgency: Urgency; cancel: () => void } | null = null;
   let stopped = false;
+  const ids = new Map<string, number>(); // node key → store id, for the nodes in the log
+  let reservedUpTo = 0;
+  const nextVersion = (current: number): number => {
+    if (current + 1 > reservedUpTo) reservedUpTo = store.bumpNetmapVersion(VERSION_BLOCK);
+    return current + 1;
+  };
 
   const netmapNode = (node: NodeRecord, now: number, routes?: readonly string[]): NetmapNode => ({
     nodeKey: node.nodeKey,
@@ -67,8 +86,9 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
     const now = context.now();
     const routes = new Map<number, string[]>();
     for (const route of store.routes.approved()) routes.set(route.nodeId, [...(routes.get(route.nodeId) ?? []), route.prefix]);
-    const nodes = store.nodes.list().filter((node) => !isKeyExpired(node, now)).map((node) => netmapNode(node, now, routes.get(node.id) ?? []));
-    return createNetmapLog(store.bumpNetmapVersion(), nodes, limits);
+    const records = store.nodes.list().filter((node) => !isKeyExpired(node, now));
+    for (const record of records) ids.set(record.nodeKey, record.id);
+    return createNetmapLog(nextVersion(store.netmapVersion()), records.map((node) => netmapNode(node, now, routes.get(node.id) ?? [])), limits);
   };
   const log = start();
 
@@ -91,13 +111,15 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
         const node = netmapNode(record, now);
         const published = log.node(key);
         if (published === undefined || !sameNode(published, node)) upsert.push(node);
+        ids.set(key, record.id);
       } else if (log.has(key)) {
         remove.push(key);
+        ids.delete(key);
       }
     }
     dirty.clear();
     if (upsert.length > 0 || remove.length > 0) {
-      log.publish(store.bumpNetmapVersion(), upsert, remove);
+      log.publish(nextVersion(log.version), upsert, remove);
       wakeAll();
     }
     for (const key of gone) for (const listener of goneListeners) listener(key);
@@ -113,18 +135,21 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
       pending = { urgency, cancel: context.schedule(urgency === "soon" ? PUBLISH_DELAY_MS : ONLINE_PUBLISH_DELAY_MS, publish) };
     },
     flush: publish,
-    waitPast(version, timeoutMs, abort) {
-      if (log.version > version || abort.aborted) return Promise.resolve();
+    waitPast(version, timeoutMs, onGone) {
+      if (log.version > version) return Promise.resolve();
       return new Promise<void>((resolve) => {
+        let finished = false;
         const done = (): void => {
+          if (finished) return;
+          finished = true;
           cancelTimeout();
           waiters.delete(done);
-          abort.removeEventListener("abort", done);
+          unsubscribe();
           resolve();
         };
         const cancelTimeout = context.schedule(timeoutMs, done);
         waiters.add(done);
-        abort.addEventListener("abort", done);
+        const unsubscribe = onGone(done);
       });
     },
     wakeAll,
@@ -137,5 +162,6 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
       wakeAll();
     },
     netmapNode: (node, now) => netmapNode(node, now),
+    idOf: (key) => ids.get(key),
   };
 }

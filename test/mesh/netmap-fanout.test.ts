@@ -8,6 +8,11 @@ import { test } from "node:test";
 import type { ControlClient } from "../../src/mesh/control-client.js";
 import type { NetmapUpdate } from "../../src/mesh/netmap.js";
 import { CHUNK_PLAINTEXT_BYTES } from "../../src/mesh/control-session.js";
+import { composeCoordinator } from "../../src/daemon/coordinator.js";
+import { schedule } from "../../src/io/clock.js";
+import { parsePool } from "../../src/mesh/address-allocator.js";
+import { DEFAULT_COORDINATOR_SETTINGS } from "../../src/mesh/coordinator.js";
+import { VERSION_BLOCK } from "../../src/mesh/netmap-publisher.js";
 import { CoordinatorFixture, report } from "./coordinator-fixture.js";
 
 async function poll(client: ControlClient, version: number): Promise<NetmapUpdate> {
@@ -135,6 +140,38 @@ test("polls keep last-seen times in memory; the sweep saves them in one go", asy
     assert.equal(f.coordinator.listNodes()[0]!.lastSeenAt, f.wallClock, "admins see the time heard");
     f.tick();
     assert.equal(f.store.nodes.list()[0]!.lastSeenAt, f.wallClock, "saved by the sweep");
+  } finally {
+    f.close();
+  }
+});
+
+test("after a restart (a crash included), versions start above every version handed out: a node's first answer is a full map", async () => {
+  const f = new CoordinatorFixture();
+  try {
+    const client = f.client();
+    await client.call({ op: "enroll", authKey: f.key(), ...report });
+    let held = await poll(client, 0);
+    for (let i = 0; i < 5; i++) {
+      await client.call({ op: "report", ...report, endpoints: [`198.51.100.${i}:41641`] });
+      f.parts.publisher.flush();
+      held = await poll(client, held.version);
+    }
+    assert.ok(f.store.netmapVersion() >= held.version, "the store holds a version at least as high as any handed out");
+    assert.ok(f.store.netmapVersion() < held.version + VERSION_BLOCK, "one store write per block of versions");
+    // Another coordinator over the same store, as after a crash (nothing was shut down).
+    const restarted = composeCoordinator({
+      store: f.store, identity: f.identity, noise: f.noise, pool: parsePool("100.64.0.0/10", "fd00:1:2::/48"),
+      wallClock: () => f.wallClock, monotonic: () => f.monotonic, schedule, settings: { ...DEFAULT_COORDINATOR_SETTINGS, pollTimeoutMs: 50 },
+      log: () => undefined, sourceOf: () => null,
+    });
+    try {
+      assert.ok(restarted.publisher.log.version > held.version);
+      const answer = restarted.publisher.log.answer(f.coordinator.listNodes()[0]!.nodeKey, held.version);
+      assert.ok(answer !== null);
+      assert.equal((JSON.parse(Buffer.concat(answer).toString()) as NetmapUpdate).kind, "full");
+    } finally {
+      restarted.publisher.stop();
+    }
   } finally {
     f.close();
   }
