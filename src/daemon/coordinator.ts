@@ -1,21 +1,33 @@
 // Composition root of a mesh coordinator: its key and store, the control API for nodes (HTTP),
 // the admin API for the CLI (a unix socket only root can open), and the sweep job.
+// composeCoordinator wires the parts of src/mesh (see src/mesh/coordinator.ts) around a store;
+// startCoordinator adds the edges: files, sockets, clocks, timers.
 
 import { join } from "node:path";
+import { getConnInfo } from "@hono/node-server/conninfo";
+import type { ServerResponse } from "node:http";
+import type { Context } from "hono";
 import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
 import { serveTcp, serveUnixSocket, type RunningServer } from "../io/http-server.js";
 import { localEndpoints } from "../io/local-addresses.js";
 import { ensurePrivateDirectory } from "../io/private-files.js";
 import { createSystemRandom } from "../io/system-random.js";
 import { startSweepJob } from "../jobs/coordinator-sweep.js";
-import { generateUlaPrefix, parsePool, DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
+import { generateUlaPrefix, parsePool, DEFAULT_IPV4_POOL, type AddressPool } from "../mesh/address-allocator.js";
 import { createAdminApp } from "../mesh/admin-http.js";
+import { createAdminOperations, type AdminOperations } from "../mesh/admin-operations.js";
 import { createCoordinatorChannel, type ChannelCrypto } from "../mesh/control-channel.js";
-import { createCoordinator, DEFAULT_COORDINATOR_SETTINGS, type CoordinatorSettings } from "../mesh/coordinator.js";
-import { createControlApp } from "../mesh/coordinator-http.js";
+import { createControlService, type ControlService } from "../mesh/control-service.js";
+import { DEFAULT_COORDINATOR_SETTINGS, type CoordinatorSettings } from "../mesh/coordinator.js";
+import { createControlServer, type ControlLimits, type ControlServer } from "../mesh/coordinator-http.js";
+import { createNetmapPublisher, type NetmapPublisher } from "../mesh/netmap-publisher.js";
+import type { NetmapLogLimits } from "../mesh/netmap-log.js";
+import { createPresence } from "../mesh/presence.js";
+import { createSweep, type Sweep } from "../mesh/sweep.js";
 import { formatIpAddress } from "../net/ip-prefix.js";
-import { openCoordinatorStore } from "../store/coordinator-store.js";
+import { openCoordinatorStore, type CoordinatorStore } from "../store/coordinator-store.js";
 import { loadOrCreateKeyFile } from "../store/key-file.js";
+import type { LocalIdentity } from "../wireguard/noise.js";
 import { clampPrivateKey, createFastestX25519 } from "../wireguard/x25519.js";
 import { checkedDataplane } from "./checked-dataplane.js";
 import type { Log } from "./interface.js";
@@ -43,6 +55,102 @@ export function coordinatorAdminSocket(stateDir: string): string {
   return join(stateDir, "admin.sock");
 }
 
+export interface CoordinatorParts {
+  readonly service: ControlService;
+  readonly admin: AdminOperations;
+  readonly sweep: Sweep;
+  readonly publisher: NetmapPublisher;
+  readonly control: ControlServer;
+  // The sweep's tick: what time changed, then the control server's housekeeping.
+  tick(): void;
+  // Last tick (saves the last-seen times), then no more changes; waiting polls wake.
+  stop(): void;
+}
+
+export interface CoordinatorPartsDeps {
+  readonly store: CoordinatorStore;
+  readonly identity: LocalIdentity;
+  readonly noise: ChannelCrypto;
+  readonly pool: AddressPool;
+  readonly wallClock: () => number;
+  readonly monotonic: () => number;
+  readonly schedule: (delayMs: number, run: () => void) => () => void;
+  readonly settings: CoordinatorSettings;
+  readonly log: (line: string) => void;
+  readonly sourceOf: (c: Context) => string | null;
+  readonly onClientGone?: (c: Context, listener: () => void) => () => void;
+  readonly limits?: Partial<ControlLimits>;
+  readonly netmapLogLimits?: NetmapLogLimits;
+}
+
+// The coordinator's parts around its store (no files, sockets or timers of its own): the
+// tests build exactly this, with fake clocks, and serve its apps through app.request().
+export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts {
+  const context = {
+    store: deps.store,
+    publicKey: deps.identity.publicKey,
+    pool: deps.pool,
+    random: deps.noise.random,
+    now: deps.wallClock,
+    schedule: deps.schedule,
+    settings: deps.settings,
+    log: deps.log,
+  };
+  const presence = createPresence(deps.settings.onlineWindowMs, deps.store.nodes.list().map((node) => [node.id, node.lastSeenAt] as const));
+  const publisher = createNetmapPublisher(context, presence, deps.netmapLogLimits);
+  const service = createControlService(context, publisher, presence);
+  const control = createControlServer({
+    service,
+    channel: createCoordinatorChannel(deps.noise, deps.identity),
+    random: deps.noise.random,
+    now: deps.monotonic,
+    sourceOf: deps.sourceOf,
+    ...(deps.onClientGone !== undefined ? { onClientGone: deps.onClientGone } : {}),
+    log: deps.log,
+    ...(deps.limits !== undefined ? { limits: deps.limits } : {}),
+  });
+  publisher.onNodeGone((nodeKey) => control.nodeGone(nodeKey));
+  const sweep = createSweep(context, publisher, presence);
+  return {
+    service,
+    admin: createAdminOperations(context, publisher, presence),
+    sweep,
+    publisher,
+    control,
+    tick() {
+      sweep.run();
+      control.tick();
+    },
+    stop() {
+      sweep.run();
+      publisher.stop();
+    },
+  };
+}
+
+// The node response of a request served by @hono/node-server: "close" before the answer means
+// the client went away.
+function onClientGone(c: Context, listener: () => void): () => void {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing === undefined) {
+    const signal = c.req.raw.signal;
+    signal.addEventListener("abort", listener);
+    return () => signal.removeEventListener("abort", listener);
+  }
+  if (outgoing.destroyed) queueMicrotask(listener);
+  outgoing.once("close", listener);
+  return () => void outgoing.off("close", listener);
+}
+
+// The TCP peer of a request served by @hono/node-server (never a header: anyone can write one).
+function tcpPeer(c: Context): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    return null;
+  }
+}
+
 export async function startCoordinator(options: CoordinatorOptions): Promise<RunningCoordinator> {
   ensurePrivateDirectory(options.stateDir);
   const randomSource = createSystemRandom();
@@ -57,19 +165,22 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     ipv6Prefix = `${formatIpAddress({ family: 6, bytes: prefix.address })}/48`;
     store.setMeta("ipv6_prefix", ipv6Prefix);
   }
-  const coordinator = createCoordinator({
-    store,
-    publicKey: identity.publicKey,
-    pool: parsePool(DEFAULT_IPV4_POOL, ipv6Prefix),
-    random: randomSource,
-    now: wallClockMs,
-    schedule,
-    settings: { ...DEFAULT_COORDINATOR_SETTINGS, ...options.settings },
-    log: options.log,
-  });
   const servers: RunningServer[] = [];
   try {
-    const control = await serveTcp(createControlApp({ coordinator, channel: createCoordinatorChannel(noise, identity), now: monotonicMs, log: options.log }), options.listenHost, options.listenPort);
+    const parts = composeCoordinator({
+      store,
+      identity,
+      noise,
+      pool: parsePool(DEFAULT_IPV4_POOL, ipv6Prefix),
+      wallClock: wallClockMs,
+      monotonic: monotonicMs,
+      schedule,
+      settings: { ...DEFAULT_COORDINATOR_SETTINGS, ...options.settings },
+      log: options.log,
+      sourceOf: tcpPeer,
+      onClientGone,
+    });
+    const control = await serveTcp(parts.control.app, options.listenHost, options.listenPort);
     servers.push(control);
     const port = Number(control.address.split(":").at(-1));
     // A specific listen address is where nodes must come; a wildcard one, the first LAN address.
@@ -79,8 +190,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const controlUrl = options.advertiseUrl ?? `http://${wildcard ? (lan ?? `127.0.0.1:${port}`) : listened}`;
     const publicKey = Buffer.from(identity.publicKey).toString("base64");
     const adminSocket = coordinatorAdminSocket(options.stateDir);
-    servers.push(await serveUnixSocket(createAdminApp(coordinator, { publicKey, controlUrl }), adminSocket));
-    const sweep = startSweepJob(() => coordinator.sweep(), options.log);
+    servers.push(await serveUnixSocket(createAdminApp(parts.admin, { publicKey, controlUrl }), adminSocket));
+    const sweep = startSweepJob(() => parts.tick(), options.log);
     options.log(`coordinator ${publicKey} listening on ${control.address}; nodes join at ${controlUrl}; admin socket ${adminSocket}`);
     return {
       cryptoVariant: dataplane.variant,
@@ -89,7 +200,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       adminSocket,
       async stop() {
         await sweep.stop();
-        coordinator.wakeAll();
+        parts.stop();
         for (const server of servers) await server.close();
         store.close();
       },

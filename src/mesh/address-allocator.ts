@@ -56,9 +56,9 @@ export function ipv6For(pool: AddressPool, ipv4: string): string {
   return formatIpAddress({ family: 6, bytes });
 }
 
-// A free address pair. `inUse` holds the IPv4 addresses already given out. The network and
-// broadcast addresses of the pool are never handed out.
-export function allocateMeshAddresses(pool: AddressPool, inUse: ReadonlySet<string>, random: RandomSource): MeshAddresses {
+// A free address pair. `inUse` says which IPv4 addresses are already given out (a set, or the
+// store's index). The network and broadcast addresses of the pool are never handed out.
+export function allocateMeshAddresses(pool: AddressPool, inUse: Pick<ReadonlySet<string>, "has">, random: RandomSource): MeshAddresses {
   const base = toNumber(pool.ipv4.address);
   const size = 2 ** (32 - pool.ipv4.cidr);
   const usable = size - 2;

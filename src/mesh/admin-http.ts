@@ -14,7 +14,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { ControlError } from "./control-protocol.js";
-import type { Coordinator } from "./coordinator.js";
+import type { AdminOperations } from "./admin-operations.js";
 
 export interface AdminInfo {
   readonly publicKey: string;
@@ -29,7 +29,7 @@ function optionalBoolean(body: Record<string, unknown>, field: string): boolean 
   return value;
 }
 
-export function createAdminApp(coordinator: Coordinator, info: AdminInfo): Hono {
+export function createAdminApp(coordinator: AdminOperations, info: AdminInfo): Hono {
   const app = new Hono();
   app.use("*", bodyLimit({ maxSize: 16 * 1024, onError: (c) => c.json({ error: "too_large", message: "request body over 16 KiB" }, 413) }));
 

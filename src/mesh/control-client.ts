@@ -8,7 +8,8 @@
 // not authenticate, and any plaintext error, whatever code it claims — the channel is plain
 // HTTP, so a captive portal, a proxy or an attacker on the path can write one.
 
-import { beginClientSession, frameCall, type ChannelCrypto, type ControlSession } from "./control-channel.js";
+import { beginClientSession, frameCall, type ChannelCrypto } from "./control-channel.js";
+import type { ControlSession } from "./control-session.js";
 import { SESSION_LIFETIME_MS, type ControlErrorCode, type ControlRequest, type ControlResponse } from "./control-protocol.js";
 import type { LocalIdentity } from "../wireguard/noise.js";
 
@@ -61,6 +62,11 @@ const REQUEST_TIMEOUT_MS = 15_000;
 const POLL_TIMEOUT_MS = 10 * 60_000;
 // How much of an unauthenticated answer is quoted in the error (status, logs).
 const QUOTE_CHARS = 120;
+// The largest answer read: a full netmap is ~250 bytes a node, so this is ~250,000 nodes; past
+// it, the answer is not read further (anything on the path could send an endless body).
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+const SESSION_ANSWER_LIMIT = 1024; // a handshake response is 92 bytes
+const UNAUTHENTICATED_READ_LIMIT = 4096; // enough to quote QUOTE_CHARS of a plaintext error
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -92,7 +98,8 @@ export function createControlClient(deps: ControlClientDeps): ControlClient {
 
   // What an unsealed answer said, quoted for people; never acted upon.
   const unauthenticated = async (response: Response): Promise<ControlUnavailable> => {
-    const text = (await response.text().catch(() => "")).replace(/\s+/g, " ").trim();
+    const bytes = await readBounded(response, UNAUTHENTICATED_READ_LIMIT).catch(() => null);
+    const text = (bytes === null ? "" : decoder.decode(bytes)).replace(/\s+/g, " ").trim();
     const quoted = text.length > QUOTE_CHARS ? `${text.slice(0, QUOTE_CHARS)}…` : text;
     let claimed: unknown = null;
     try {
@@ -107,13 +114,46 @@ export function createControlClient(deps: ControlClientDeps): ControlClient {
     );
   };
 
+  // The body, or null when it is larger than `limit` (reading stops there).
+  const readBounded = async (response: Response, limit: number): Promise<Uint8Array | null> => {
+    if (Number(response.headers.get("content-length") ?? 0) > limit || response.body === null) {
+      await response.body?.cancel().catch(() => undefined);
+      return response.body === null ? new Uint8Array(0) : null;
+    }
+    const pieces: Uint8Array[] = [];
+    let length = 0;
+    const reader = response.body.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        length += value.length;
+        if (length > limit) {
+          await reader.cancel().catch(() => undefined);
+          return null;
+        }
+        pieces.push(value);
+      }
+    } catch (cause) {
+      throw new ControlUnavailable("unreachable", `the answer from ${base} broke off: ${(cause as Error).message}`);
+    }
+    if (pieces.length === 1) return pieces[0]!;
+    const body = new Uint8Array(length);
+    let offset = 0;
+    for (const piece of pieces) {
+      body.set(piece, offset);
+      offset += piece.length;
+    }
+    return body;
+  };
+
   const openSession = async (abort: AbortSignal | undefined): Promise<ControlSession> => {
     const pending = beginClientSession(deps.noise, deps.identity, deps.coordinatorKey, deps.wallClock());
-    let answer = new Uint8Array(0);
+    let answer: Uint8Array = new Uint8Array(0);
     let failure: unknown = null;
     try {
       const response = await post("/control/v1/session", pending.initiation, abort, REQUEST_TIMEOUT_MS);
-      if (response.status === 200) answer = new Uint8Array(await response.arrayBuffer());
+      if (response.status === 200) answer = (await readBounded(response, SESSION_ANSWER_LIMIT)) ?? new Uint8Array(0);
       else failure = await unauthenticated(response);
     } catch (error) {
       failure = error;
@@ -144,7 +184,9 @@ export function createControlClient(deps: ControlClientDeps): ControlClient {
       const timeout = request.op === "poll" ? POLL_TIMEOUT_MS : REQUEST_TIMEOUT_MS;
       const response = await post("/control/v1/call", frameCall(entry.session, encoder.encode(JSON.stringify(request))), abort, timeout);
       if (response.headers.get("content-type") !== "application/octet-stream") throw await unauthenticated(response);
-      const payload = entry.session.open(new Uint8Array(await response.arrayBuffer()));
+      const body = await readBounded(response, MAX_ANSWER_BYTES);
+      if (body === null) throw new ControlUnavailable("protocol", `the answer from ${base} is larger than ${MAX_ANSWER_BYTES >> 20} MiB; not read`);
+      const payload = entry.session.open(body);
       if (payload === null) throw new ControlUnavailable("unauthenticated", `the answer from ${base} did not authenticate in this session; not trusted`);
       let answer: ControlResponse | { error: ControlErrorCode; message: string };
       try {

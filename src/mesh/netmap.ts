@@ -1,10 +1,10 @@
 // The network map: what the coordinator tells a node about itself and its peers, and how it
 // travels — a full map, or a delta against a version the node already has.
 //
-// Versions are the coordinator's global change counter: every change to any node (enrolled,
-// removed, expired, new endpoints, online or not) bumps it. A node polls with the version it
-// holds; the coordinator answers with a delta when it remembers what it last sent that node at
-// that version, and with a full map otherwise (after a restart, for a new session).
+// Versions are the coordinator's global change counter: every published batch of changes to any
+// node (enrolled, removed, expired, new endpoints, online or not) moves it. A node polls with
+// the version it holds; the coordinator answers with a delta from that version when its change
+// log still reaches back to it, and with a full map otherwise (netmap-log.ts).
 
 export interface NetmapNode {
   readonly nodeKey: string; // WireGuard public key, base64
@@ -47,27 +47,6 @@ export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
     a.routes.length === b.routes.length &&
     a.routes.every((route, i) => route === b.routes[i])
   );
-}
-
-// Coordinator side: the update that takes a node from `previous` (what it was last sent) to
-// `next`. A delta lists changed and new peers and the keys of the ones gone.
-export function diffNetmaps(previous: Netmap | null, next: Netmap): NetmapUpdate {
-  if (previous === null) return { kind: "full", version: next.version, self: next.self, peers: next.peers };
-  const before = new Map(previous.peers.map((peer) => [peer.nodeKey, peer]));
-  const upsert = next.peers.filter((peer) => {
-    const old = before.get(peer.nodeKey);
-    return old === undefined || !sameNode(old, peer);
-  });
-  const present = new Set(next.peers.map((peer) => peer.nodeKey));
-  const remove = previous.peers.filter((peer) => !present.has(peer.nodeKey)).map((peer) => peer.nodeKey);
-  return {
-    kind: "delta",
-    version: next.version,
-    baseVersion: previous.version,
-    self: sameNode(previous.self, next.self) ? null : next.self,
-    upsert,
-    remove,
-  };
 }
 
 // Node side: the map after `update`, or null when a delta does not apply to what the node has

@@ -13,7 +13,7 @@ export function nodeNameFromHostname(hostname: string): string {
   return label.length > 0 ? label : "node";
 }
 
-export function uniqueNodeName(hostname: string, taken: ReadonlySet<string>): string {
+export function uniqueNodeName(hostname: string, taken: Pick<ReadonlySet<string>, "has">): string {
   const base = nodeNameFromHostname(hostname);
   if (!taken.has(base)) return base;
   for (let n = 2; ; n++) {

@@ -62,8 +62,8 @@ export interface CoordinatorStore {
   setMeta(key: string, value: string): void;
   /** 0 on a fresh database. */
   netmapVersion(): number;
-  /** Adds 1, stores it and returns the new version. */
-  bumpNetmapVersion(): number;
+  /** Adds `by` (a positive integer, default 1), stores it and returns the new version. */
+  bumpNetmapVersion(by?: number): number;
   readonly users: {
     /** The user called `name`, created (at `now`) if there is none. */
     ensure(name: string, now: number): UserRecord;
@@ -98,6 +98,9 @@ export interface CoordinatorStore {
     remove(id: number): boolean;
     addressesInUse(): { ipv4: Set<string>; ipv6: Set<string> };
     namesInUse(): Set<string>;
+    /** Whether a node has this IPv4 address / this name (an index lookup, not a scan). */
+    ipv4Taken(ipv4: string): boolean;
+    nameTaken(name: string): boolean;
   };
   readonly routes: {
     /** Inserts or replaces the flags of (nodeId, prefix). */
@@ -158,7 +161,7 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
     metaGet: db.prepare<[string], string>("SELECT value FROM meta WHERE key = ?").pluck(),
     metaSet: db.prepare<[string, string]>("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     netmapVersion: db.prepare<[], number>("SELECT version FROM netmap_version").pluck(),
-    netmapBump: db.prepare<[], number>("UPDATE netmap_version SET version = version + 1 RETURNING version").pluck(),
+    netmapBump: db.prepare<[number], number>("UPDATE netmap_version SET version = version + ? RETURNING version").pluck(),
 
     userByName: db.prepare<[string], UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE name = ?`),
     userById: db.prepare<[number], UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE id = ?`),
@@ -188,6 +191,8 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
     nodeRemove: db.prepare<[number]>("DELETE FROM nodes WHERE id = ?"),
     nodeAddresses: db.prepare<[], { ipv4: string; ipv6: string }>("SELECT ipv4, ipv6 FROM nodes"),
     nodeNames: db.prepare<[], string>("SELECT name FROM nodes").pluck(),
+    nodeIpv4Taken: db.prepare<[string], number>("SELECT 1 FROM nodes WHERE ipv4 = ?").pluck(),
+    nodeNameTaken: db.prepare<[string], number>("SELECT 1 FROM nodes WHERE name = ?").pluck(),
 
     routeSet: db.prepare<[number, string, number, number]>(`INSERT INTO routes (node_id, prefix, advertised, approved) VALUES (?, ?, ?, ?)
       ON CONFLICT (node_id, prefix) DO UPDATE SET advertised = excluded.advertised, approved = excluded.approved`),
@@ -216,7 +221,10 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
     getMeta: (key) => sql.metaGet.get(key) ?? null,
     setMeta: (key, value) => void sql.metaSet.run(key, value),
     netmapVersion: () => sql.netmapVersion.get() ?? 0,
-    bumpNetmapVersion: () => sql.netmapBump.get()!,
+    bumpNetmapVersion(by = 1) {
+      if (!Number.isSafeInteger(by) || by < 1) throw new RangeError(`bumpNetmapVersion: by must be a positive integer, got ${by}`);
+      return sql.netmapBump.get(by)!;
+    },
     users: {
       ensure(name, now) {
         const existing = sql.userByName.get(name);
@@ -272,6 +280,8 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
         return inUse;
       },
       namesInUse: () => new Set(sql.nodeNames.all()),
+      ipv4Taken: (ipv4) => sql.nodeIpv4Taken.get(ipv4) !== undefined,
+      nameTaken: (name) => sql.nodeNameTaken.get(name) !== undefined,
     },
     routes: {
       set: (nodeId, prefix, advertised, approved) => void sql.routeSet.run(nodeId, prefix, bit(advertised), bit(approved)),

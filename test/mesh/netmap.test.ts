@@ -1,10 +1,11 @@
-// Netmap deltas (coordinator side) and their application (node side), and the reconcile step
-// that turns a netmap into device changes without touching peers that are already right.
+// Applying netmap updates (node side; netmap-log.test.ts covers how the coordinator composes
+// them), and the reconcile step that turns a netmap into device changes without touching peers
+// that are already right.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { desiredPeers, reconcilePeers } from "../../src/mesh/desired-peers.js";
-import { applyNetmapUpdate, diffNetmaps, type Netmap, type NetmapNode } from "../../src/mesh/netmap.js";
+import { applyNetmapUpdate, type Netmap, type NetmapNode, type NetmapUpdate } from "../../src/mesh/netmap.js";
 import type { PeerStatus } from "../../src/wireguard/device.js";
 import { formatIpPrefix, parseIpPrefix } from "../../src/net/ip-prefix.js";
 
@@ -14,25 +15,18 @@ const node = (n: number, extra: Partial<NetmapNode> = {}): NetmapNode => ({
 });
 const map = (version: number, peers: NetmapNode[]): Netmap => ({ version, self: node(9), peers });
 
-test("a delta lists changed, new and gone peers, and rebuilds the same map", () => {
+test("a delta of changed, new and gone peers rebuilds the map", () => {
   const before = map(4, [node(1), node(2), node(3)]);
   const after = map(7, [node(1), node(2, { endpoints: ["198.51.100.2:41641"] }), node(4)]);
-  const update = diffNetmaps(before, after);
-  assert.equal(update.kind, "delta");
-  if (update.kind !== "delta") return;
-  assert.equal(update.baseVersion, 4);
-  assert.deepEqual(update.upsert.map((peer) => peer.name).sort(), ["n2", "n4"]);
-  assert.deepEqual(update.remove, [key(3)]);
-  assert.equal(update.self, null);
+  const update: NetmapUpdate = { kind: "delta", version: 7, baseVersion: 4, self: null, upsert: [after.peers[1]!, after.peers[2]!], remove: [key(3)] };
   const rebuilt = applyNetmapUpdate(before, update)!;
   assert.equal(rebuilt.version, 7);
   assert.deepEqual([...rebuilt.peers].sort((a, b) => a.name.localeCompare(b.name)), after.peers);
 });
 
 test("no previous map means a full one; a delta for another base does not apply", () => {
-  const full = diffNetmaps(null, map(3, [node(1)]));
-  assert.equal(full.kind, "full");
-  const delta = diffNetmaps(map(5, []), map(6, [node(1)]));
+  const full: NetmapUpdate = { kind: "full", version: 3, self: node(9), peers: [node(1)] };
+  const delta: NetmapUpdate = { kind: "delta", version: 6, baseVersion: 5, self: null, upsert: [node(1)], remove: [] };
   assert.equal(applyNetmapUpdate(map(4, []), delta), null, "base version mismatch");
   assert.equal(applyNetmapUpdate(null, delta), null, "nothing to apply to");
   assert.deepEqual(applyNetmapUpdate(null, full)?.peers, [node(1)]);

@@ -49,6 +49,9 @@ describe("coordinator store", () => {
     assert.equal(reopened.getMeta("coordinator.url"), "https://b.example");
     assert.equal(reopened.netmapVersion(), 2);
     assert.equal(reopened.bumpNetmapVersion(), 3);
+    assert.equal(reopened.bumpNetmapVersion(10_000), 10_003, "a block of versions at once");
+    assert.throws(() => reopened.bumpNetmapVersion(0), /positive integer/);
+    assert.equal(reopened.netmapVersion(), 10_003);
   });
 
   test("users: ensure creates once, then returns the same user", (t) => {
@@ -158,6 +161,10 @@ describe("coordinator store", () => {
     });
     assert.deepEqual(store.nodes.byId(two.id), { ...two, keyExpiresAt: T0 + 1 });
     assert.deepEqual(store.nodes.namesInUse(), new Set(["node-1", "node-2"]));
+    assert.equal(store.nodes.nameTaken("node-2"), true);
+    assert.equal(store.nodes.nameTaken("node-3"), false);
+    assert.equal(store.nodes.ipv4Taken("100.64.0.1"), true);
+    assert.equal(store.nodes.ipv4Taken("100.64.0.3"), false);
     assert.deepEqual(store.nodes.addressesInUse(), {
       ipv4: new Set(["100.64.0.1", "100.64.0.2"]),
       ipv6: new Set(["fd7a:115c:a1e0::1", "fd7a:115c:a1e0::2"]),

@@ -1,0 +1,167 @@
+// Every change to what nodes see goes through here:
+//
+// 1. A part of the coordinator writes the store, then marks the node key (mark): "soon" for a
+//    change a person or a node made (enroll, report, remove…), "lazy" for a node that merely
+//    came online. Marks are batched: a publish runs PUBLISH_DELAY_MS after the first "soon"
+//    mark (ONLINE_PUBLISH_DELAY_MS after a "lazy" one), or at once on flush() (admin
+//    operations, the sweep).
+// 2. publish: each marked node is read once from the store; its netmap entry is rebuilt, and
+//    kept only if it differs from the one published. Nothing differs: nothing happens.
+//    Otherwise one version bump in the store (versions survive restarts), one change-log entry
+//    (netmap-log.ts), and every waiting poll wakes.
+// 3. A marked node the store no longer has is gone: listeners hear of it (its sessions are
+//    demoted, session-table.ts).
+//
+// On start the version moves past everything handed out before: a restart counts as a change,
+// so every node's first answer is a full map (its presence, for one, was not kept).
+
+import type { NodeRecord } from "../store/coordinator-store.js";
+import { isKeyExpired, type CoordinatorContext } from "./coordinator.js";
+import { createNetmapLog, DEFAULT_NETMAP_LOG_LIMITS, type NetmapLog, type NetmapLogLimits } from "./netmap-log.js";
+import { sameNode, type NetmapNode } from "./netmap.js";
+import type { Presence } from "./presence.js";
+
+// A change waits this long for others to share its version (a burst of reports or enrollments
+// is one fan-out); "came online" alone waits longer — it matters less and comes in storms
+// (every node at once after a coordinator restart).
+export const PUBLISH_DELAY_MS = 10;
+export const ONLINE_PUBLISH_DELAY_MS = 1000;
+
+// Versions are handed out from blocks reserved in the store: the store holds the highest
+// version that may have been handed out, so after any crash the next process starts above
+// every version a node can hold — with one synchronous (fsynced) write per block, not per
+// publish (which would stall every fan-out on the disk).
+export const VERSION_BLOCK = 10_000;
+
+export type Urgency = "soon" | "lazy";
+
+// Subscribes `listener` to the caller going away (a closed connection); returns the unsubscribe.
+// A function rather than an AbortSignal: a poll is waiting on every node at all times, and an
+// AbortSignal costs ~15 µs to create.
+export type OnGone = (listener: () => void) => () => void;
+
+export interface NetmapPublisher {
+  readonly log: NetmapLog;
+  mark(nodeKey: string, urgency: Urgency): void;
+  // Publishes what is marked, now.
+  flush(): void;
+  // Resolves once the version is past `version`, after `timeoutMs`, or when the caller goes.
+  waitPast(version: number, timeoutMs: number, onGone: OnGone): Promise<void>;
+  // Wakes every waiting poll (shutdown).
+  wakeAll(): void;
+  onNodeGone(listener: (nodeKey: string) => void): void;
+  // Shutdown: the batch timer is cancelled, waiting polls wake, marks are ignored from now on.
+  stop(): void;
+  netmapNode(node: NodeRecord, now: number): NetmapNode;
+  // The store id of a node in the log.
+  idOf(nodeKey: string): number | undefined;
+}
+
+export function createNetmapPublisher(context: CoordinatorContext, presence: Presence, limits: NetmapLogLimits = DEFAULT_NETMAP_LOG_LIMITS): NetmapPublisher {
+  const { store } = context;
+  const dirty = new Set<string>();
+  const waiters = new Set<() => void>();
+  const goneListeners: ((nodeKey: string) => void)[] = [];
+  let pending: { urgency: Urgency; cancel: () => void } | null = null;
+  let stopped = false;
+  const ids = new Map<string, number>(); // node key → store id, for the nodes in the log
+  let reservedUpTo = 0;
+  const nextVersion = (current: number): number => {
+    if (current + 1 > reservedUpTo) reservedUpTo = store.bumpNetmapVersion(VERSION_BLOCK);
+    return current + 1;
+  };
+
+  const netmapNode = (node: NodeRecord, now: number, routes?: readonly string[]): NetmapNode => ({
+    nodeKey: node.nodeKey,
+    name: node.name,
+    ipv4: node.ipv4,
+    ipv6: node.ipv6,
+    endpoints: node.endpoints,
+    routes: routes ?? store.routes.forNode(node.id).filter((route) => route.advertised && route.approved).map((route) => route.prefix),
+    online: presence.isOnline(node.id, now),
+    keyExpiresAt: node.keyExpiresAt,
+  });
+
+  const start = (): NetmapLog => {
+    const now = context.now();
+    const routes = new Map<number, string[]>();
+    for (const route of store.routes.approved()) routes.set(route.nodeId, [...(routes.get(route.nodeId) ?? []), route.prefix]);
+    const records = store.nodes.list().filter((node) => !isKeyExpired(node, now));
+    for (const record of records) ids.set(record.nodeKey, record.id);
+    return createNetmapLog(nextVersion(store.netmapVersion()), records.map((node) => netmapNode(node, now, routes.get(node.id) ?? [])), limits);
+  };
+  const log = start();
+
+  const wakeAll = (): void => {
+    for (const wake of [...waiters]) wake();
+  };
+
+  const publish = (): void => {
+    pending?.cancel();
+    pending = null;
+    if (dirty.size === 0) return;
+    const now = context.now();
+    const upsert: NetmapNode[] = [];
+    const remove: string[] = [];
+    const gone: string[] = [];
+    for (const key of dirty) {
+      const record = store.nodes.byKey(key);
+      if (record === null) gone.push(key);
+      if (record !== null && !isKeyExpired(record, now)) {
+        const node = netmapNode(record, now);
+        const published = log.node(key);
+        if (published === undefined || !sameNode(published, node)) upsert.push(node);
+        ids.set(key, record.id);
+      } else if (log.has(key)) {
+        remove.push(key);
+        ids.delete(key);
+      }
+    }
+    dirty.clear();
+    if (upsert.length > 0 || remove.length > 0) {
+      log.publish(nextVersion(log.version), upsert, remove);
+      wakeAll();
+    }
+    for (const key of gone) for (const listener of goneListeners) listener(key);
+  };
+
+  return {
+    log,
+    mark(key, urgency) {
+      if (stopped) return;
+      dirty.add(key);
+      if (pending !== null && (pending.urgency === "soon" || urgency === "lazy")) return;
+      pending?.cancel();
+      pending = { urgency, cancel: context.schedule(urgency === "soon" ? PUBLISH_DELAY_MS : ONLINE_PUBLISH_DELAY_MS, publish) };
+    },
+    flush: publish,
+    waitPast(version, timeoutMs, onGone) {
+      if (log.version > version) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        let finished = false;
+        const done = (): void => {
+          if (finished) return;
+          finished = true;
+          cancelTimeout();
+          waiters.delete(done);
+          unsubscribe();
+          resolve();
+        };
+        const cancelTimeout = context.schedule(timeoutMs, done);
+        waiters.add(done);
+        const unsubscribe = onGone(done);
+      });
+    },
+    wakeAll,
+    onNodeGone: (listener) => void goneListeners.push(listener),
+    stop() {
+      stopped = true;
+      pending?.cancel();
+      pending = null;
+      dirty.clear();
+      wakeAll();
+    },
+    netmapNode: (node, now) => netmapNode(node, now),
+    idOf: (key) => ids.get(key),
+  };
+}
