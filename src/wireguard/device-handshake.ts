@@ -28,7 +28,7 @@ import { sendKeepalive } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
 import { parseIpAddress } from "../net/ip-prefix.js";
-import { CHECK_COST_US, NOISE_COST_US } from "./handshake-budget.js";
+import { CHECK_COST_US, COOKIE_REPLY_COST_US, NOISE_COST_US } from "./handshake-budget.js";
 import { sourceKey } from "./handshake-rate-limiter.js";
 import { encodeKey } from "./key-base64.js";
 import {
@@ -92,21 +92,20 @@ export function receiveHandshakeMessage(ctx: DeviceContext, now: number, bytes: 
 export function processHandshakeQueue(ctx: DeviceContext, now: number): void {
   while (ctx.handshakeQueue.length > 0 && ctx.handshakeBudget.canWork(now)) {
     const queued = ctx.handshakeQueue.take()!;
-    const usedNoise = handleHandshakeMessage(ctx, now, queued.bytes, queued.from);
-    ctx.handshakeBudget.spend(usedNoise ? CHECK_COST_US + NOISE_COST_US : CHECK_COST_US);
+    ctx.handshakeBudget.spend(handleHandshakeMessage(ctx, now, queued.bytes, queued.from));
   }
 }
 
-// Steps 1–3 for one queued initiation or response (length and type already checked). True if
-// it went on to Curve25519 work.
-function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Array, from: Endpoint): boolean {
+// Steps 1–3 for one queued initiation or response (length and type already checked). Returns
+// what it cost, in the budget's estimated microseconds.
+function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Array, from: Endpoint): number {
   if (ctx.cookieChecker === null || ctx.local === null) {
     drop(ctx, null, Drop.noPrivateKey);
-    return false;
+    return CHECK_COST_US;
   }
   if (!hasValidMac1(ctx.cookieChecker, bytes)) {
     drop(ctx, null, Drop.badMac1);
-    return false;
+    return CHECK_COST_US;
   }
   if (ctx.load.record(now, ctx.handshakeQueue.length)) {
     const source = sourceOf(ctx, from);
@@ -114,18 +113,18 @@ function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Arr
       const reply = createCookieReply(ctx.deps.crypto, ctx.deps.random, ctx.cookieChecker, bytes, senderIndexOf(bytes), source.cookie, now);
       ctx.actions.push({ type: "send", to: from, datagram: reply });
       ctx.cookieStats.repliesSent++;
-      return false;
+      return CHECK_COST_US + COOKIE_REPLY_COST_US;
     }
     ctx.cookieStats.validMac2++;
     const decision = ctx.rateLimiter.allow(now, source.limiterKey);
     if (decision !== "allowed") {
       drop(ctx, null, decision === "full" ? Drop.rateLimiterFull : Drop.rateLimited);
-      return false;
+      return CHECK_COST_US;
     }
   }
   if (messageType(bytes) === MESSAGE_INITIATION) handleInitiation(ctx, now, decodeInitiation(bytes)!, bytes, from);
   else handleResponse(ctx, now, decodeResponse(bytes)!, bytes, from);
-  return true;
+  return CHECK_COST_US + NOISE_COST_US;
 }
 
 function authenticatedFrom(now: number, peer: Peer, bytes: Uint8Array, from: Endpoint): void {
