@@ -10,8 +10,8 @@
 //   (b) at the WireGuard port — the packet rate plus the handshake path.
 // b/a is what the handshake path costs. Rounds alternate a, b and the two implementations, so
 // a machine getting busier mid-run biases neither; figures are medians over the rounds. Also
-// printed: the flood rate achieved, the cookie replies the flooder got back, the receiving
-// process's CPU, and meshgate's own counters (its "handshake load" log line).
+// printed: the flood rate achieved, the cookie replies the flooder got back, the CPU of both
+// WireGuard processes, and meshgate's own counters (its "handshake load" log line).
 //
 // --json prints one JSON object as the last line of stdout:
 // {"rate":…,"seconds":…,"rounds":…,"wggo":{"closed_gbps":…,"flood_gbps":…,"ratio":…,
@@ -40,7 +40,7 @@ interface Setup {
   readonly flooder: AttachedHost;
   readonly sender: WireGuardSide;
   readonly receiver: WireGuardSide;
-  readonly receiverPid: number | undefined;
+  readonly pids: readonly [sender: number | undefined, receiver: number | undefined];
 }
 
 interface FloodReport {
@@ -53,7 +53,7 @@ interface FloodReport {
 interface Run {
   readonly gbps: number;
   readonly flood: FloodReport;
-  readonly receiverCpu: number; // share of one core
+  readonly cpu: readonly [sender: number, receiver: number]; // shares of one core
 }
 
 async function setUp(kind: Kind, tag: string, subnet: number): Promise<Setup> {
@@ -66,7 +66,7 @@ async function setUp(kind: Kind, tag: string, subnet: number): Promise<Setup> {
     await connect(sender, lab.underlay4(1), receiver, lab.underlay4(2));
     const ping = await lab.left.ping(receiver.tunnel4, 3);
     if (ping.received === 0) throw new Error(`${kind}: no ping through the tunnel`);
-    return { kind, lab, flooder, sender, receiver, receiverPid: lab.pidOf(1) };
+    return { kind, lab, flooder, sender, receiver, pids: [lab.pidOf(0), lab.pidOf(1)] };
   } catch (error) {
     await lab.destroy();
     throw error;
@@ -95,14 +95,15 @@ async function measure(setup: Setup, port: number, seconds: number, rate: number
   const floodDone = new Promise<void>((resolve) => flooding.once("close", () => resolve()));
   // iperf3's own start-up (the 300 ms before the client) also falls inside the flood.
   await sleep(FLOOD_LEAD_MS);
-  const cpuBefore = cpuSeconds(setup.receiverPid);
+  const cpuBefore = setup.pids.map(cpuSeconds);
   const started = performance.now();
   const gbps = await iperf(lab, lab.left, lab.right, receiver.tunnel4, seconds);
-  const receiverCpu = (cpuSeconds(setup.receiverPid) - cpuBefore) / ((performance.now() - started) / 1000);
+  const wall = (performance.now() - started) / 1000;
+  const cpu = setup.pids.map((pid, i) => (cpuSeconds(pid) - cpuBefore[i]!) / wall) as [number, number];
   await floodDone;
   const report = flooding.output.join("").trim().split("\n").at(-1) ?? "";
   if (!report.startsWith("{")) throw new Error(`the flooder failed: ${flooding.output.join("")}`);
-  return { gbps, flood: JSON.parse(report) as FloodReport, receiverCpu };
+  return { gbps, flood: JSON.parse(report) as FloodReport, cpu };
 }
 
 const median = (values: readonly number[]): number => {
@@ -118,13 +119,13 @@ interface Summary {
   readonly ratio: number;
   readonly floodRate: number; // achieved, at the WireGuard port
   readonly cookieReplies: number; // per second, seen by the flooder
-  readonly cpu: string; // receiver, closed / flood
+  readonly cpu: string; // sender and receiver, closed port | WireGuard port
 }
 
 function summarize(name: string, closed: readonly Run[], flood: readonly Run[]): Summary {
   const closedGbps = median(closed.map((r) => r.gbps));
   const floodGbps = median(flood.map((r) => r.gbps));
-  const percent = (runs: readonly Run[]): string => `${Math.round(100 * median(runs.map((r) => r.receiverCpu)))}%`;
+  const percent = (runs: readonly Run[], side: 0 | 1): string => `${Math.round(100 * median(runs.map((r) => r.cpu[side])))}%`;
   return {
     name,
     closedGbps,
@@ -132,7 +133,7 @@ function summarize(name: string, closed: readonly Run[], flood: readonly Run[]):
     ratio: floodGbps / closedGbps,
     floodRate: median(flood.map((r) => r.flood.rate)),
     cookieReplies: median(flood.map((r) => r.flood.cookie_replies / r.flood.seconds)),
-    cpu: `${percent(closed)} / ${percent(flood)}`,
+    cpu: `${percent(closed, 0)} / ${percent(closed, 1)} | ${percent(flood, 0)} / ${percent(flood, 1)}`,
   };
 }
 
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
           list.push(run);
           progress(
             `  round ${round}, ${setup.kind}, flood at the ${label}: ${run.gbps.toFixed(3)} Gbit/s, flood ${run.flood.rate}/s, ` +
-              `${run.flood.cookie_replies} cookie replies back, receiver CPU ${Math.round(100 * run.receiverCpu)}%`,
+              `${run.flood.cookie_replies} cookie replies back, CPU sender ${Math.round(100 * run.cpu[0])}% receiver ${Math.round(100 * run.cpu[1])}%`,
           );
         }
       }
@@ -195,7 +196,7 @@ async function main(): Promise<void> {
   }
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   out(`TCP through the tunnel (iperf3, 1 stream, ${options.seconds} s, median of ${rounds}) with ${options.rate}/s initiations (valid mac1) at the receiver`);
-  out(`${"path".padEnd(30)}${"(a) closed port".padEnd(17)}${"(b) WG port".padEnd(15)}${"b/a".padEnd(8)}${"flood achieved".padEnd(16)}${"cookie replies".padEnd(16)}receiver CPU a / b`);
+  out(`${"path".padEnd(30)}${"(a) closed port".padEnd(17)}${"(b) WG port".padEnd(15)}${"b/a".padEnd(8)}${"flood achieved".padEnd(16)}${"cookie replies".padEnd(16)}CPU sender / receiver, a | b`);
   for (const s of [wggo, mg]) {
     out(
       `${s.name.padEnd(30)}${`${s.closedGbps.toFixed(3)} Gbit/s`.padEnd(17)}${`${s.floodGbps.toFixed(3)} Gbit/s`.padEnd(15)}` +
