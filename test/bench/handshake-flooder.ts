@@ -1,6 +1,6 @@
 // A paced flood of handshake initiations, run inside a namespace by bench:handshake-flood and
 // the cookie interop tests:
-//   node handshake-flooder.js <address> <port> <public-key-base64> <rate> <seconds>
+//   node handshake-flooder.js <address> <port> <public-key-base64> <rate> <seconds> [<burst>]
 //   → prints {"sent":…,"seconds":…,"rate":…,"cookie_replies":…} (one JSON line) and exits, after
 //     <seconds> or at SIGTERM
 //
@@ -9,7 +9,9 @@
 // must take it past the mac1 check; its mac2 is random too (not zeros), so under load the mac2
 // check cannot be skipped either. A pool of POOL_SIZE distinct messages is made
 // once and sent in turn. Pacing: every millisecond or so, send what the rate owes since the
-// start (sendmmsg, up to 128 a call), at most MAX_CATCH_UP_MS worth after a stall. Cookie
+// start (sendmmsg, up to 128 a call), at most MAX_CATCH_UP_MS worth after a stall; with a
+// burst B, in whole bursts of B back to back (the same rate on average: a receiver's queue sees
+// B arrive at once, which is what fills wireguard-go's handshake queue on any machine). Cookie
 // replies coming back are counted (the receiver's under-load answers, seen from outside).
 
 import { randomBytes } from "node:crypto";
@@ -23,13 +25,14 @@ const POOL_SIZE = 4096;
 const MAX_CATCH_UP_MS = 20;
 const RECEIVE_SLOT_BYTES = 256;
 
-const [address, portText, keyText, rateText, secondsText] = process.argv.slice(2);
+const [address, portText, keyText, rateText, secondsText, burstText = "1"] = process.argv.slice(2);
 const port = Number(portText);
 const rate = Number(rateText);
 const seconds = Number(secondsText);
+const burst = Number(burstText);
 const publicKey = keyText === undefined ? null : decodeKey(keyText);
-if (address === undefined || !(port > 0) || publicKey === null || !(rate > 0) || !(seconds > 0)) {
-  process.stderr.write("usage: handshake-flooder.js <address> <port> <public-key-base64> <rate> <seconds>\n");
+if (address === undefined || !(port > 0) || publicKey === null || !(rate > 0) || !(seconds > 0) || !Number.isInteger(burst) || burst < 1) {
+  process.stderr.write("usage: handshake-flooder.js <address> <port> <public-key-base64> <rate> <seconds> [<burst>]\n");
   process.exit(2);
 }
 
@@ -77,9 +80,9 @@ process.once("SIGTERM", () => (stopping = true));
 
 function tick(): void {
   const elapsed = performance.now() - started;
-  const owed = Math.floor((Math.min(elapsed, durationMs) / 1000) * rate) - scheduled;
+  const owed = Math.floor(((Math.min(elapsed, durationMs) / 1000) * rate) / burst) * burst - scheduled;
   // After a stall, what could not go out in time is skipped, not sent in one burst.
-  let toSend = Math.min(owed, Math.ceil((rate * MAX_CATCH_UP_MS) / 1000));
+  let toSend = Math.min(owed, Math.max(burst, Math.ceil((rate * MAX_CATCH_UP_MS) / 1000)));
   scheduled += owed - toSend;
   while (toSend > 0) {
     batch.length = 0;
