@@ -79,3 +79,32 @@ test("a cookie reply is bound to our last mac1 and to the responder's key", () =
   assert.equal(consumeCookieReply(crypto, reply, cookieKey(responderPublic), jar, 0), false, "answers an older message");
   assert.equal(consumeCookieReply(crypto, reply, cookieKey(responderPublic), createCookieJar(), 0), false, "we sent nothing");
 });
+
+test("a source's prepared cookie follows the secret: a new secret, or another checker, never reuses it", () => {
+  const source = createCookieSource(sourceBytes);
+  const first = createCookieChecker(responderPublic);
+  const jar = createCookieJar();
+  const ask = freshMessage();
+  addMacs(ask, mac1Key(responderPublic), jar, 0);
+  assert.ok(consumeCookieReply(crypto, decodeCookieReply(createCookieReply(crypto, random, first, ask, 1, source, 0))!, cookieKey(responderPublic), jar, 0));
+  const withCookie = freshMessage();
+  addMacs(withCookie, mac1Key(responderPublic), jar, 10);
+  assert.ok(hasValidMac2(first, withCookie, source, 10));
+
+  // The same source object against a second checker (a new private key, say) whose secret
+  // happens to be made at the same instant: the first checker's cookie must not carry over.
+  const second = createCookieChecker(responderPublic);
+  createCookieReply(crypto, random, second, freshMessage(), 2, createCookieSource(sourceBytes), 0);
+  assert.equal(second.secretCreatedAt, first.secretCreatedAt);
+  assert.equal(hasValidMac2(second, withCookie, source, 10), false);
+  assert.ok(hasValidMac2(first, withCookie, source, 10), "and back: the first checker still accepts it");
+
+  // After the secret rotates, the old cookie's mac2 is refused, and a new reply gives a new cookie.
+  const later = COOKIE_REFRESH_TIME_MS + 5;
+  const reply = createCookieReply(crypto, random, first, withCookie, 3, source, later);
+  assert.equal(hasValidMac2(first, withCookie, source, later), false);
+  assert.ok(consumeCookieReply(crypto, decodeCookieReply(reply)!, cookieKey(responderPublic), jar, later));
+  const renewed = freshMessage();
+  addMacs(renewed, mac1Key(responderPublic), jar, later);
+  assert.ok(hasValidMac2(first, renewed, source, later));
+});
