@@ -9,7 +9,8 @@
 //   (a) at a closed UDP port — the packet rate alone;
 //   (b) at the WireGuard port — the packet rate plus the handshake path.
 // b/a is what the handshake path costs. Rounds alternate a, b and the two implementations, so
-// a machine getting busier mid-run biases neither; figures are medians over the rounds. Also
+// a machine getting busier mid-run biases neither; throughputs are medians over the rounds, b/a
+// the median of each round's b/a. Also
 // printed: the flood rate achieved, the cookie replies the flooder got back, the CPU of both
 // WireGuard processes, and meshgate's own counters (its "handshake load" log line).
 //
@@ -126,11 +127,14 @@ function summarize(name: string, closed: readonly Run[], flood: readonly Run[]):
   const closedGbps = median(closed.map((r) => r.gbps));
   const floodGbps = median(flood.map((r) => r.gbps));
   const percent = (runs: readonly Run[], side: 0 | 1): string => `${Math.round(100 * median(runs.map((r) => r.cpu[side])))}%`;
+  // b/a per round (measured back to back, so slow drift in the machine's load cancels), then
+  // the median: steadier than the ratio of the two medians.
+  const ratio = median(flood.map((run, i) => run.gbps / closed[i]!.gbps));
   return {
     name,
     closedGbps,
     floodGbps,
-    ratio: floodGbps / closedGbps,
+    ratio,
     floodRate: median(flood.map((r) => r.flood.rate)),
     cookieReplies: median(flood.map((r) => r.flood.cookie_replies / r.flood.seconds)),
     cpu: `${percent(closed, 0)} / ${percent(closed, 1)} | ${percent(flood, 0)} / ${percent(flood, 1)}`,
@@ -147,7 +151,7 @@ function meshgateCounters(side: WireGuardSide): Record<string, number> {
 async function main(): Promise<void> {
   // Interrupted: exit, so the labs' exit hooks end our processes and delete the namespaces.
   for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
-  const options = parseBenchOptions(process.argv.slice(2), 10, { rate: 20_000, rounds: 2 });
+  const options = parseBenchOptions(process.argv.slice(2), 10, { rate: 20_000, rounds: 3 });
   const unavailable = interopUnavailable() ?? (existsSync("/usr/bin/iperf3") ? null : "needs /usr/bin/iperf3");
   if (unavailable !== null) throw new Error(`bench:handshake-flood ${unavailable}`);
   const rounds = Math.round(options.rounds);
