@@ -3,6 +3,7 @@
 // Used by both composition roots that run an interface (wireguard-interface.ts, mesh-node.ts).
 
 import type { Dataplane } from "../dataplane/dataplane.js";
+import { createHandshakeLoadReport } from "../interface/handshake-load-report.js";
 import { createPacketLoop, type PacketLoop } from "../interface/packet-loop.js";
 import { createUapiHandler, type InterfaceSettings } from "../interface/uapi-handler.js";
 import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
@@ -15,6 +16,8 @@ import type { RandomSource } from "../wireguard/random-source.js";
 import { createFastestX25519 } from "../wireguard/x25519.js";
 
 export type Log = (line: string) => void;
+
+const LOAD_REPORT_POLL_MS = 1000;
 
 export interface InterfaceOptions {
   readonly dataplane: Dataplane;
@@ -67,8 +70,13 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
     const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
     let stopping: Promise<void> | null = null;
     const ownedTun = tun;
+    // The handshake DoS defence in the log: polled each second once up, at most a line per 10 s.
+    const loadReport = createHandshakeLoadReport({ name: options.name, device, log, now: monotonicMs });
+    let loadReportTimer: NodeJS.Timeout | undefined;
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
+        clearInterval(loadReportTimer);
+        loadReport.flush();
         loop.stop();
         await uapi?.close();
         ownedTun.close();
@@ -89,6 +97,8 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
     for (const peer of options.peers) loop.apply(device.upsertPeer(monotonicMs(), peer));
     loop.start();
     uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark), log }));
+    loadReportTimer = setInterval(loadReport.poll, LOAD_REPORT_POLL_MS);
+    loadReportTimer.unref();
     return { name: options.name, listenPort: udp.port, device, loop, stopped, stop };
   } catch (error) {
     await uapi?.close();

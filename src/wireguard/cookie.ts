@@ -10,7 +10,7 @@
 // COOKIE_REFRESH_TIME_MS and adds mac2 to its next messages.
 
 import type { CryptoCore } from "../dataplane/crypto-core.js";
-import { hash, mac } from "./kdf.js";
+import { createMac, hash, mac, type MacUnderKey } from "./kdf.js";
 import { encodeCookieReply, MAC_BYTES, type CookieReply } from "./messages.js";
 import { WIREGUARD_HANDSHAKE, type HandshakeProtocol } from "./noise.js";
 import type { RandomSource } from "./random-source.js";
@@ -86,53 +86,82 @@ export function consumeCookieReply(
 
 // --- Receiving side: one per device -----------------------------------------------------
 
+// Checking is the per-datagram cost of a handshake flood, so the MACs under the device's
+// long-lived keys (mac1's, the cookie secret's, and each source's cookie) are prepared once
+// (createMac) rather than per message.
 export interface CookieChecker {
-  readonly mac1Key: Uint8Array;
+  readonly mac1: MacUnderKey;
   readonly cookieKey: Uint8Array;
-  secret: Uint8Array;
+  // MAC(secret, ·) for the current secret, and when the secret was made (null: none yet).
+  cookieMac: MacUnderKey | null;
   secretCreatedAt: number | null;
 }
 
 export function createCookieChecker(localPublicKey: Uint8Array, protocol: HandshakeProtocol = WIREGUARD_HANDSHAKE): CookieChecker {
-  return { mac1Key: mac1Key(localPublicKey, protocol), cookieKey: cookieKey(localPublicKey), secret: new Uint8Array(32), secretCreatedAt: null };
+  return { mac1: createMac(mac1Key(localPublicKey, protocol)), cookieKey: cookieKey(localPublicKey), cookieMac: null, secretCreatedAt: null };
+}
+
+// A source as the checker sees it: the bytes its cookie is bound to (IP address, then port,
+// big-endian) and, once worked out, its cookie under the current secret with MAC(cookie, ·)
+// prepared — a source sending many messages costs one cookie per secret, not one per message.
+export interface CookieSource {
+  readonly bytes: Uint8Array;
+  // The secret's MAC `cookie` was made with (identity, not a time: unique per secret, and per
+  // checker when a new private key brings a new one).
+  madeWith: MacUnderKey | null;
+  cookie: Uint8Array | null;
+  mac2: MacUnderKey | null;
+}
+
+export function createCookieSource(bytes: Uint8Array): CookieSource {
+  return { bytes, madeWith: null, cookie: null, mac2: null };
 }
 
 export function hasValidMac1(checker: CookieChecker, message: Uint8Array): boolean {
-  const expected = mac(checker.mac1Key, message.subarray(0, mac1Offset(message)));
+  const expected = checker.mac1(message.subarray(0, mac1Offset(message)));
   return equalConstantTime(expected, message.subarray(mac1Offset(message), mac2Offset(message)));
 }
 
-// The cookie for a source (its IP bytes and port), or null when the secret has expired (then
-// no mac2 can be valid until a cookie reply issues a new secret).
-function cookieFor(checker: CookieChecker, source: Uint8Array, now: number): Uint8Array | null {
-  if (checker.secretCreatedAt === null || now - checker.secretCreatedAt >= COOKIE_REFRESH_TIME_MS) return null;
-  return mac(checker.secret, source);
+const secretLive = (checker: CookieChecker, now: number): boolean =>
+  checker.cookieMac !== null && checker.secretCreatedAt !== null && now - checker.secretCreatedAt < COOKIE_REFRESH_TIME_MS;
+
+// Brings the source's cookie up to the current secret (the secret must be live).
+function refreshCookie(checker: CookieChecker, source: CookieSource): { cookie: Uint8Array; mac2: MacUnderKey } {
+  if (source.madeWith !== checker.cookieMac || source.cookie === null || source.mac2 === null) {
+    source.cookie = checker.cookieMac!(source.bytes);
+    source.mac2 = createMac(source.cookie);
+    source.madeWith = checker.cookieMac;
+  }
+  return { cookie: source.cookie, mac2: source.mac2 };
 }
 
-export function hasValidMac2(checker: CookieChecker, message: Uint8Array, source: Uint8Array, now: number): boolean {
-  const cookie = cookieFor(checker, source, now);
-  if (cookie === null) return false;
-  const expected = mac(cookie, message.subarray(0, mac2Offset(message)));
+// False also when the secret has expired: then no mac2 can be valid until a cookie reply
+// issues a new secret.
+export function hasValidMac2(checker: CookieChecker, message: Uint8Array, source: CookieSource, now: number): boolean {
+  if (!secretLive(checker, now)) return false;
+  const expected = refreshCookie(checker, source).mac2(message.subarray(0, mac2Offset(message)));
   return equalConstantTime(expected, message.subarray(mac2Offset(message)));
 }
 
 // The cookie reply to a handshake message (with a valid mac1) from `source`, addressed to the
-// message's sender index. Rotates the secret when it is older than COOKIE_REFRESH_TIME_MS.
+// message's sender index. Rotates the secret when it is older than COOKIE_REFRESH_TIME_MS (the
+// secret itself is not kept: only the MAC prepared under it).
 export function createCookieReply(
   crypto: CryptoCore,
   random: RandomSource,
   checker: CookieChecker,
   message: Uint8Array,
   senderIndex: number,
-  source: Uint8Array,
+  source: CookieSource,
   now: number,
 ): Uint8Array {
-  let cookie = cookieFor(checker, source, now);
-  if (cookie === null) {
-    checker.secret = random.bytes(32);
+  if (!secretLive(checker, now)) {
+    const secret = random.bytes(32);
+    checker.cookieMac = createMac(secret);
+    secret.fill(0);
     checker.secretCreatedAt = now;
-    cookie = mac(checker.secret, source);
   }
+  const { cookie } = refreshCookie(checker, source);
   const nonce = random.bytes(COOKIE_NONCE_BYTES);
   const mac1 = message.subarray(mac1Offset(message), mac2Offset(message));
   const encryptedCookie = crypto.xseal(checker.cookieKey, nonce, cookie, mac1);

@@ -7,6 +7,9 @@ import type { CryptoCore } from "../dataplane/crypto-core.js";
 import type { Transport } from "../dataplane/transport.js";
 import type { CookieChecker } from "./cookie.js";
 import type { Endpoint } from "../net/endpoint.js";
+import type { HandshakeSource } from "./device-handshake.js";
+import type { HandshakeBudget } from "./handshake-budget.js";
+import type { HandshakeQueue } from "./handshake-queue.js";
 import type { HandshakeRateLimiter } from "./handshake-rate-limiter.js";
 import type { LoadMeter } from "./load-meter.js";
 import { forgetEphemeral, type LocalIdentity, type NoiseDeps } from "./noise.js";
@@ -50,9 +53,14 @@ export interface DeviceContext {
   readonly indices: Map<number, IndexEntry>;
   readonly keypairSlots: SlotPool;
   readonly peerNumbers: SlotPool;
+  readonly handshakeQueue: HandshakeQueue;
+  readonly handshakeSources: WeakMap<Endpoint, HandshakeSource>;
+  readonly handshakeBudget: HandshakeBudget;
   readonly rateLimiter: HandshakeRateLimiter;
   readonly load: LoadMeter;
   readonly drops: Map<string, number>;
+  // The cookie mechanism at work, seen from both sides (not drops: nothing was lost).
+  readonly cookieStats: { repliesSent: number; repliesConsumed: number; validMac2: number };
   actions: DeviceAction[];
 }
 

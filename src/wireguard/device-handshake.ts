@@ -1,12 +1,16 @@
-// Handshake messages arriving at the device (whitepaper §5.4.2–§5.4.7).
+// Handshake messages arriving at the device (whitepaper §5.3, §5.4.2–§5.4.7).
 //
 // Flow:
-//   1. decode (exact length and type) and check mac1 — before any Curve25519 work;
-//   2. under load: no valid mac2 → answer with a cookie reply instead; then rate-limit the
-//      source (§5.3);
+//   receive (every datagram, no cryptography): a cookie reply is handled at once (it needs a
+//   receiver index we are waiting on before any cryptography); an initiation or response of the
+//   exact length waits in the handshake queue, or is dropped and counted when the queue is full;
+//   work (every device call, oldest first, while the handshake budget lasts):
+//   1. check mac1 — before any Curve25519 work;
+//   2. under load (load-meter.ts): no valid mac2 → answer with a cookie reply instead; a valid
+//      one → the source's rate limit (§5.3);
 //   3. initiation → identify the peer, refuse replays and floods, answer with a response and
 //      keep the new keypair as `next`; response → finish our pending handshake, make the
-//      keypair `current`, confirm with data or a keepalive; cookie reply → keep the cookie;
+//      keypair `current`, confirm with data or a keepalive;
 //   4. the peer's endpoint follows the source of every authentic handshake message (roaming).
 
 import { HANDSHAKE_INITIATION_RATE_MS } from "./constants.js";
@@ -14,23 +18,30 @@ import {
   addMacs,
   consumeCookieReply,
   createCookieReply,
+  createCookieSource,
   hasValidMac1,
   hasValidMac2,
+  type CookieSource,
 } from "./cookie.js";
 import { allocateIndex, drop, releaseKeypair, send, type DeviceContext } from "./device-context.js";
 import { sendKeepalive } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
 import { parseIpAddress } from "../net/ip-prefix.js";
+import { CHECK_COST_US, COOKIE_REPLY_COST_US, NOISE_COST_US } from "./handshake-budget.js";
+import { sourceKey } from "./handshake-rate-limiter.js";
 import { encodeKey } from "./key-base64.js";
 import {
   decodeCookieReply,
   decodeInitiation,
   decodeResponse,
+  INITIATION_BYTES,
   MESSAGE_COOKIE_REPLY,
   MESSAGE_INITIATION,
   MESSAGE_RESPONSE,
   messageType,
+  RESPONSE_BYTES,
+  senderIndexOf,
   type Initiation,
   type Response,
 } from "./messages.js";
@@ -44,35 +55,76 @@ import {
   onSessionDerived,
 } from "./timers.js";
 
-// The bytes a cookie is bound to: the source IP address and port (big-endian).
-function sourceBytes(from: Endpoint): Uint8Array {
-  const address = parseIpAddress(from.host)?.bytes ?? new TextEncoder().encode(from.host);
-  const bytes = new Uint8Array(address.length + 2);
-  bytes.set(address);
-  new DataView(bytes.buffer).setUint16(address.length, from.port);
-  return bytes;
+// What the DoS checks need of a source: its cookie state (cookie.ts) and the rate limiter's
+// key. Endpoints are reused objects (src/io caches them per address), so this is worked out
+// once per endpoint, not per message (ctx.handshakeSources, a WeakMap: it lets go of endpoints
+// nobody holds any more).
+export interface HandshakeSource {
+  readonly cookie: CookieSource;
+  readonly limiterKey: string;
 }
 
-export function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Array, from: Endpoint): void {
+function sourceOf(ctx: DeviceContext, from: Endpoint): HandshakeSource {
+  let source = ctx.handshakeSources.get(from);
+  if (source === undefined) {
+    const address = parseIpAddress(from.host);
+    const bytes = address?.bytes ?? new TextEncoder().encode(from.host);
+    const cookieBytes = new Uint8Array(bytes.length + 2);
+    cookieBytes.set(bytes);
+    new DataView(cookieBytes.buffer).setUint16(bytes.length, from.port);
+    source = { cookie: createCookieSource(cookieBytes), limiterKey: address === null ? from.host : sourceKey(address) };
+    ctx.handshakeSources.set(from, source);
+  }
+  return source;
+}
+
+// The receive side: no cryptography here (see the flow above).
+export function receiveHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Array, from: Endpoint): void {
   const type = messageType(bytes);
   if (type === MESSAGE_COOKIE_REPLY) return handleCookieReply(ctx, now, bytes);
-  const message = type === MESSAGE_INITIATION ? decodeInitiation(bytes) : type === MESSAGE_RESPONSE ? decodeResponse(bytes) : null;
-  if (message === null) return drop(ctx, null, Drop.malformedHandshake);
-  if (ctx.cookieChecker === null || ctx.local === null) return drop(ctx, null, Drop.noPrivateKey);
-  if (!hasValidMac1(ctx.cookieChecker, bytes)) return drop(ctx, null, Drop.badMac1);
+  const wellFormed = (type === MESSAGE_INITIATION && bytes.length === INITIATION_BYTES) || (type === MESSAGE_RESPONSE && bytes.length === RESPONSE_BYTES);
+  if (!wellFormed) return drop(ctx, null, Drop.malformedHandshake);
+  if (!ctx.handshakeQueue.push(now, bytes, from)) drop(ctx, null, Drop.handshakeQueueFull);
+}
 
-  ctx.load.record(now);
-  if (ctx.load.underLoad(now)) {
-    const source = sourceBytes(from);
-    if (!hasValidMac2(ctx.cookieChecker, bytes, source, now)) {
-      const reply = createCookieReply(ctx.deps.crypto, ctx.deps.random, ctx.cookieChecker, bytes, message.senderIndex, source, now);
-      ctx.actions.push({ type: "send", to: from, datagram: reply });
-      return;
-    }
-    if (!ctx.rateLimiter.allow(now, from.host)) return drop(ctx, null, Drop.rateLimited);
+// The work side: queued messages, oldest first, while the budget lasts. What is left waits for
+// the next call (the device's nextDeadline says when the budget allows).
+export function processHandshakeQueue(ctx: DeviceContext, now: number): void {
+  while (ctx.handshakeQueue.length > 0 && ctx.handshakeBudget.canWork(now)) {
+    const queued = ctx.handshakeQueue.take()!;
+    ctx.handshakeBudget.spend(handleHandshakeMessage(ctx, now, queued.bytes, queued.from));
   }
-  if (type === MESSAGE_INITIATION) handleInitiation(ctx, now, message as Initiation, bytes, from);
-  else handleResponse(ctx, now, message as Response, bytes, from);
+}
+
+// Steps 1–3 for one queued initiation or response (length and type already checked). Returns
+// what it cost, in the budget's estimated microseconds.
+function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Array, from: Endpoint): number {
+  if (ctx.cookieChecker === null || ctx.local === null) {
+    drop(ctx, null, Drop.noPrivateKey);
+    return CHECK_COST_US;
+  }
+  if (!hasValidMac1(ctx.cookieChecker, bytes)) {
+    drop(ctx, null, Drop.badMac1);
+    return CHECK_COST_US;
+  }
+  if (ctx.load.record(now, ctx.handshakeQueue.length)) {
+    const source = sourceOf(ctx, from);
+    if (!hasValidMac2(ctx.cookieChecker, bytes, source.cookie, now)) {
+      const reply = createCookieReply(ctx.deps.crypto, ctx.deps.random, ctx.cookieChecker, bytes, senderIndexOf(bytes), source.cookie, now);
+      ctx.actions.push({ type: "send", to: from, datagram: reply });
+      ctx.cookieStats.repliesSent++;
+      return CHECK_COST_US + COOKIE_REPLY_COST_US;
+    }
+    ctx.cookieStats.validMac2++;
+    const decision = ctx.rateLimiter.allow(now, source.limiterKey);
+    if (decision !== "allowed") {
+      drop(ctx, null, decision === "full" ? Drop.rateLimiterFull : Drop.rateLimited);
+      return CHECK_COST_US;
+    }
+  }
+  if (messageType(bytes) === MESSAGE_INITIATION) handleInitiation(ctx, now, decodeInitiation(bytes)!, bytes, from);
+  else handleResponse(ctx, now, decodeResponse(bytes)!, bytes, from);
+  return CHECK_COST_US + NOISE_COST_US;
 }
 
 function authenticatedFrom(now: number, peer: Peer, bytes: Uint8Array, from: Endpoint): void {
@@ -159,5 +211,7 @@ function handleCookieReply(ctx: DeviceContext, now: number, bytes: Uint8Array): 
   const peer = ctx.indices.get(reply.receiverIndex)?.peer ?? null;
   if (peer === null || !consumeCookieReply(ctx.deps.crypto, reply, peer.cookieKey, peer.cookieJar, now)) {
     drop(ctx, peer, Drop.badCookieReply);
+    return;
   }
+  ctx.cookieStats.repliesConsumed++;
 }

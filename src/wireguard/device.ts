@@ -7,11 +7,13 @@ import { KEYPAIR_SLOT_COUNT, MAX_PEERS } from "../dataplane/core-constants.js";
 import { REJECT_AFTER_TIME_MS, KEEPALIVE_TIMEOUT_MS, MAX_TIMER_HANDSHAKES, ZERO_KEY_MATERIAL_AFTER_MS } from "./constants.js";
 import { createCookieChecker } from "./cookie.js";
 import { discardPending, drop, releaseKeypair, type DeviceAction, type DeviceContext, type DeviceDeps } from "./device-context.js";
-import { handleHandshakeMessage } from "./device-handshake.js";
+import { processHandshakeQueue, receiveHandshakeMessage } from "./device-handshake.js";
 import { sendInitiation } from "./device-initiation.js";
 import { decryptSlots, encryptSlots, inputSlots, sendKeepalive, type SlotInput } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
+import { createHandshakeBudget } from "./handshake-budget.js";
+import { createHandshakeQueue } from "./handshake-queue.js";
 import { createHandshakeRateLimiter } from "./handshake-rate-limiter.js";
 import { parseIpAddress, type IpPrefix } from "../net/ip-prefix.js";
 import { encodeKey } from "./key-base64.js";
@@ -68,6 +70,20 @@ export interface DeviceBatchLayout {
   readonly maxPacketBytes: number;
 }
 
+// The DoS defence at work (whitepaper §5.3): for status lines and benchmarks.
+export interface HandshakeLoad {
+  // Whether handshake messages currently need mac2 (see load-meter.ts).
+  readonly underLoad: boolean;
+  // Handshake messages waiting for the handshake budget.
+  readonly queued: number;
+  // Cookie replies this device sent (answering messages without a valid mac2 under load), and
+  // cookie replies from peers under load it accepted (its next messages carry mac2).
+  readonly cookieRepliesSent: number;
+  readonly cookieRepliesConsumed: number;
+  // Messages that arrived under load with a valid mac2: a sender that used our cookie.
+  readonly validMac2: number;
+}
+
 export interface Device {
   readonly publicKey: Uint8Array | null;
   // A copy of the static private key (for `wg showconf` over the UAPI).
@@ -93,6 +109,7 @@ export interface Device {
   // Every peer with its AllowedIPs (listed out of WASM: configuration and status, not per packet).
   peers(): PeerStatus[];
   drops(): Readonly<Record<string, number>>;
+  handshakeLoad(now: number): HandshakeLoad;
 }
 
 function requireKey(name: string, key: Uint8Array): void {
@@ -103,6 +120,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
   deps.transport.reset();
   deps.allowedIps.clear();
   deps.transport.setMtu(options.mtu ?? DEFAULT_MTU);
+  const handshakeQueue = createHandshakeQueue();
   const ctx: DeviceContext = {
     deps,
     noise: { protocol: WIREGUARD_HANDSHAKE, crypto: deps.crypto, x25519: deps.x25519, random: deps.random },
@@ -113,9 +131,16 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     indices: new Map(),
     keypairSlots: createSlotPool(KEYPAIR_SLOT_COUNT),
     peerNumbers: createSlotPool(MAX_PEERS),
+    handshakeQueue,
+    handshakeSources: new WeakMap(),
+    handshakeBudget: createHandshakeBudget(),
     rateLimiter: createHandshakeRateLimiter(),
-    load: createLoadMeter(options.handshakesPerSecondUnderLoad ?? DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD),
+    load: createLoadMeter({
+      handshakesPerSecond: options.handshakesPerSecondUnderLoad ?? DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD,
+      queuedThreshold: handshakeQueue.capacity / 8,
+    }),
     drops: new Map(),
+    cookieStats: { repliesSent: 0, repliesConsumed: 0, validMac2: 0 },
     actions: [],
   };
   const release = (keypair: Parameters<typeof releaseKeypair>[1]): void => releaseKeypair(ctx, keypair);
@@ -166,8 +191,9 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     }
     for (const index of decryptSlots(ctx, now, inputs, from, false)) {
       const input = inputs[index]!;
-      handleHandshakeMessage(ctx, now, t.arena.subarray(input.offset, input.offset + input.length), from[index]!);
+      receiveHandshakeMessage(ctx, now, t.arena.subarray(input.offset, input.offset + input.length), from[index]!);
     }
+    processHandshakeQueue(ctx, now);
   };
 
   const collect = (work: () => void): DeviceAction[] => {
@@ -255,6 +281,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     handleTick: (now) =>
       collect(() => {
         ctx.rateLimiter.prune(now);
+        processHandshakeQueue(ctx, now);
         for (const peer of ctx.peersById.values()) {
           expireKeypairs(peer, now, REJECT_AFTER_TIME_MS, deps.transport, release);
           for (const name of expiredTimers(peer.timers, now)) timerHandlers[name](now, peer);
@@ -262,7 +289,9 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
       }),
 
     nextDeadline() {
-      let next: number | null = null;
+      // Queued handshake messages are due as soon as the handshake budget allows.
+      const queuedAt = ctx.handshakeQueue.oldestAt;
+      let next: number | null = queuedAt === null ? null : Math.max(queuedAt, ctx.handshakeBudget.readyAt());
       for (const peer of ctx.peersById.values()) {
         for (const deadline of [nextTimerDeadline(peer.timers), nextKeypairExpiry(peer, REJECT_AFTER_TIME_MS)]) {
           if (deadline !== null && (next === null || deadline < next)) next = deadline;
@@ -341,6 +370,14 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
       })),
 
     drops: () => Object.fromEntries(ctx.drops),
+
+    handshakeLoad: (now) => ({
+      underLoad: ctx.load.underLoad(now),
+      queued: ctx.handshakeQueue.length,
+      cookieRepliesSent: ctx.cookieStats.repliesSent,
+      cookieRepliesConsumed: ctx.cookieStats.repliesConsumed,
+      validMac2: ctx.cookieStats.validMac2,
+    }),
   };
   if (options.privateKey) device.setPrivateKey(options.privateKey);
   return device;

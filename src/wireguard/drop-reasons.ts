@@ -40,6 +40,8 @@ export const Drop = {
   malformedHandshake: "malformedHandshake",
   badMac1: "badMac1",
   rateLimited: "rateLimited",
+  rateLimiterFull: "rateLimiterFull",
+  handshakeQueueFull: "handshakeQueueFull",
   noPrivateKey: "noPrivateKey",
   handshakeFailed: "handshakeFailed",
   initiationFlood: "initiationFlood",

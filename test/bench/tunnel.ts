@@ -8,11 +8,11 @@
 // {"veth_gbps":…,"wggo_gbps":…,"meshgate_wggo_gbps":…,"meshgate_gbps":…,"veth_rtt_ms":…,
 //  "wggo_rtt_ms":…,"meshgate_rtt_ms":…}
 
-import { readFileSync } from "node:fs";
 import { Lab, NAMESPACE_NEEDS, type Namespace } from "../interop/netns.js";
 import { connect, startMeshgate, startWireguardGo, type WireGuardSide } from "../interop/wireguard-peers.js";
 import { missing, tool } from "../requirements.js";
 import { parseBenchOptions } from "./options.js";
+import { cpuSeconds } from "./process-cpu.js";
 
 
 interface Result {
@@ -25,18 +25,6 @@ interface Result {
 
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-// CPU seconds a process has used so far (user + system), from /proc/<pid>/stat.
-function cpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-  } catch {
-    return 0;
-  }
-}
 
 async function iperf(client: Namespace, server: Namespace, address: string, seconds: number, streams: number): Promise<number> {
   const port = String(5300 + streams);

@@ -64,12 +64,15 @@ export class Lab {
   readonly underlay4: (host: number) => string;
   readonly underlay6: (host: number) => string;
   private readonly children: ChildProcess[] = [];
+  // Every namespace this lab made (left, right, attached hosts): destroy() deletes them all.
+  private readonly namespaces: Namespace[] = [];
   private destroyed = false;
   private readonly exitHook = (): void => this.destroySync();
 
   private constructor(readonly tag: string, subnet: number) {
     this.left = new Namespace(`${PREFIX}${tag}l`);
     this.right = new Namespace(`${PREFIX}${tag}r`);
+    this.namespaces.push(this.left, this.right);
     this.leftLink = `${PREFIX}${tag}a`;
     this.rightLink = `${PREFIX}${tag}b`;
     this.underlay4 = (host) => `192.168.${subnet}.${host}`;
@@ -96,6 +99,25 @@ export class Lab {
     return lab;
   }
 
+  // A third host on its own veth pair to `to` (a flooder, say): it is 172.31.<subnet>.1 and
+  // `to` gets 172.31.<subnet>.2 on that link. Deleted with the lab.
+  async attachHost(suffix: string, to: Namespace, subnet: number): Promise<AttachedHost> {
+    const host = new Namespace(`${PREFIX}${this.tag}${suffix}`);
+    const hostLink = `${host.name}a`;
+    const toLink = `${host.name}b`;
+    const address = `172.31.${subnet}.1`;
+    const peerAddress = `172.31.${subnet}.2`;
+    this.namespaces.push(host);
+    await run("ip", ["netns", "add", host.name]);
+    await run("ip", ["link", "add", hostLink, "netns", host.name, "type", "veth", "peer", "name", toLink, "netns", to.name]);
+    for (const [ns, link, own] of [[host, hostLink, address], [to, toLink, peerAddress]] as const) {
+      await ns.exec("ip", ["link", "set", "lo", "up"]);
+      await ns.exec("ip", ["address", "add", `${own}/24`, "dev", link]);
+      await ns.exec("ip", ["link", "set", link, "up"]);
+    }
+    return { ns: host, address, peerAddress };
+  }
+
   adopt<T extends ChildProcess>(child: T): T {
     this.children.push(child);
     return child;
@@ -117,8 +139,14 @@ export class Lab {
     if (this.destroyed) return;
     this.destroyed = true;
     process.removeListener("exit", this.exitHook);
-    killAndDelete(this.children, [this.left, this.right]);
+    killAndDelete(this.children, this.namespaces);
   }
+}
+
+export interface AttachedHost {
+  readonly ns: Namespace;
+  readonly address: string; // the host's own address on its link
+  readonly peerAddress: string; // the address of the namespace it is attached to, on that link
 }
 
 // SIGTERM to each process still running (by the pid we hold), SIGKILL after 5 s.

@@ -72,6 +72,8 @@ interface SideOptions {
   readonly port: number;
   readonly host: number; // tunnel addresses 10.<net>.0.host, fd<net>::host
   readonly net: number;
+  // wireguard-go only: LOG_LEVEL=verbose (one line per handshake event; not for a flooded side).
+  readonly verbose?: boolean;
 }
 
 function tunnelAddresses(options: SideOptions): { tunnel4: string; tunnel6: string } {
@@ -96,9 +98,15 @@ function sideCommon(options: SideOptions, keys: { privateKeyFile: string; public
   };
 }
 
-export async function startWireguardGo(lab: Lab, options: SideOptions): Promise<WireGuardSide> {
+export interface WireguardGoSide extends WireGuardSide {
+  readonly output: string[];
+}
+
+export async function startWireguardGo(lab: Lab, options: SideOptions): Promise<WireguardGoSide> {
   const keys = await generateKeys(options.iface);
-  const child = lab.adopt(options.ns.spawn("wireguard-go", ["-f", options.iface]));
+  // `env` execs wireguard-go in its place, so the pid the lab holds is wireguard-go's.
+  const command = options.verbose ? ["env", "LOG_LEVEL=verbose", "wireguard-go"] : ["wireguard-go"];
+  const child = lab.adopt(options.ns.spawn(command[0]!, [...command.slice(1), "-f", options.iface]));
   for (let i = 0; i < 50; i++) {
     try {
       await options.ns.exec("wg", ["show", options.iface]);
@@ -112,11 +120,19 @@ export async function startWireguardGo(lab: Lab, options: SideOptions): Promise<
   await options.ns.exec("ip", ["address", "add", `${tunnel4}/24`, "dev", options.iface]);
   await options.ns.exec("ip", ["-6", "address", "add", `${tunnel6}/64`, "dev", options.iface, "nodad"]);
   await options.ns.exec("ip", ["link", "set", options.iface, "mtu", "1420", "up"]);
-  return { kind: "wireguard-go", ...sideCommon(options, keys, () => child.exitCode === null) };
+  return { kind: "wireguard-go", output: child.output, ...sideCommon(options, keys, () => child.exitCode === null) };
 }
 
 export interface MeshgateSide extends WireGuardSide {
   readonly output: string[];
+  // The counters of meshgate's last "handshake load" log line (src/interface/handshake-load-report.ts),
+  // empty before it logged one.
+  handshakeLoad(): Record<string, string>;
+}
+
+function lastHandshakeLoad(output: readonly string[]): Record<string, string> {
+  const line = output.join("").split("\n").filter((l) => l.includes("handshake load:")).at(-1) ?? "";
+  return Object.fromEntries([...line.matchAll(/(\w+)=(\w+)/g)].map(([, key, value]) => [key!, value!]));
 }
 
 // meshgate comes up from a wg-quick file with its own address and no peers; peers are added
@@ -136,7 +152,12 @@ export async function startMeshgate(lab: Lab, options: SideOptions): Promise<Mes
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   if (!child.output.join("").includes(" is up (")) throw new Error(`meshgate did not come up: ${child.output.join("")}`);
-  return { kind: "meshgate", output: child.output, ...sideCommon(options, keys, () => child.exitCode === null) };
+  return {
+    kind: "meshgate",
+    output: child.output,
+    handshakeLoad: () => lastHandshakeLoad(child.output),
+    ...sideCommon(options, keys, () => child.exitCode === null),
+  };
 }
 
 // Makes each side a peer of the other, endpoints on the underlay.

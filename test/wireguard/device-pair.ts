@@ -6,7 +6,7 @@ import { compileCryptoWasm, type CompiledCryptoWasm } from "../../src/dataplane/
 import { createDevice, type Device, type DeviceOptions } from "../../src/wireguard/device.js";
 import type { Endpoint } from "../../src/net/endpoint.js";
 import { parseIpPrefix, type IpPrefix } from "../../src/net/ip-prefix.js";
-import { clampPrivateKey, createFastestX25519 } from "../../src/wireguard/x25519.js";
+import { clampPrivateKey, createFastestX25519, type X25519 } from "../../src/wireguard/x25519.js";
 import { MemoryNetwork, type NetworkConditions, type Node } from "../fakes/memory-network.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
@@ -38,9 +38,9 @@ export function prefixes(...texts: string[]): IpPrefix[] {
 export class TestMesh {
   readonly network: MemoryNetwork;
   private readonly random;
-  private readonly x25519 = createFastestX25519();
 
-  constructor(seed: number, conditions: NetworkConditions = {}) {
+  // `x25519`: every device's Curve25519 (tests count its calls to see what work was done).
+  constructor(seed: number, conditions: NetworkConditions = {}, private readonly x25519: X25519 = createFastestX25519()) {
     this.random = createSeededRandom(seed);
     this.network = new MemoryNetwork(createSeededRandom(seed ^ 0x5eed), conditions);
   }

@@ -13,6 +13,7 @@ import {
   INITIATION_BYTES,
   messageType,
   RESPONSE_BYTES,
+  senderIndexOf,
 } from "../../src/wireguard/messages.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
 
@@ -29,6 +30,7 @@ test("initiation: 148 bytes, fields where the whitepaper puts them, round trip",
   assert.deepEqual([...decoded.encryptedStatic], [...fields.encryptedStatic]);
   assert.deepEqual([...decoded.encryptedTimestamp], [...fields.encryptedTimestamp]);
   assert.deepEqual([...decoded.mac1, ...decoded.mac2], new Array(32).fill(0));
+  assert.equal(senderIndexOf(bytes), 0xdeadbeef, "read without decoding the rest");
 });
 
 test("response and cookie reply round trip", () => {
@@ -38,6 +40,7 @@ test("response and cookie reply round trip", () => {
   const decoded = decodeResponse(bytes)!;
   assert.equal(decoded.senderIndex, 7);
   assert.equal(decoded.receiverIndex, 0xffffffff);
+  assert.equal(senderIndexOf(bytes), 7);
   assert.deepEqual([...decoded.encryptedNothing], [...response.encryptedNothing]);
   const reply = { receiverIndex: 42, nonce: random.bytes(24), encryptedCookie: random.bytes(32) };
   const replyBytes = encodeCookieReply(reply);
