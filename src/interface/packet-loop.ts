@@ -35,7 +35,9 @@ export interface PacketLoopDeps {
 export interface PacketLoop {
   start(): void;
   stop(): void;
-  // Swaps the UDP sockets (listen port or fwmark changed); the old ones are closed.
+  // The UDP sockets the loop owns now.
+  readonly udp: UdpSockets;
+  // Swaps the UDP sockets (the listen port changed); the old ones are closed.
   replaceUdp(udp: UdpSockets): void;
   // Executes the actions a configuration change returned (e.g. a keepalive).
   apply(actions: DeviceAction[]): void;
@@ -124,6 +126,9 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
       cancelTimer = null;
       timerAt = Infinity;
       deps.udp.close();
+    },
+    get udp() {
+      return deps.udp;
     },
     replaceUdp(udp) {
       const old = deps.udp;

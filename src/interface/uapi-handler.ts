@@ -1,6 +1,7 @@
 // Answers UAPI requests (src/wireguard/uapi.ts) for a running interface: get=1 describes the
 // device, set=1 changes it — keys, peers, AllowedIPs, endpoints, keepalives, and the listen port
-// and fwmark, which mean new UDP sockets. Like `wg set`, it never touches routes.
+// and fwmark (a new port means new UDP sockets; a new mark alone is set on the open ones, so
+// the port is never given up). Like `wg set`, it never touches routes.
 
 import type { UapiHandler } from "../io/uapi-socket.js";
 import type { UdpSockets } from "../io/udp.js";
@@ -27,6 +28,15 @@ export function createUapiHandler(deps: UapiHandlerDeps): UapiHandler {
 
   const rebind = (port: number, fwmark: number): void => {
     if (port === settings.listenPort && fwmark === settings.fwmark) return;
+    if (port === settings.listenPort) {
+      try {
+        loop.udp.setFwmark(fwmark);
+      } catch (error) {
+        throw new UapiError(`cannot set fwmark ${fwmark}: ${error instanceof Error ? error.message : String(error)}`, UAPI_EPROTO);
+      }
+      settings.fwmark = fwmark;
+      return;
+    }
     let udp: UdpSockets;
     try {
       udp = deps.openUdp(port, fwmark);

@@ -8,6 +8,7 @@ export interface NativeIo {
   tunRead(fd: number, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array): number;
   tunWrite(fd: number, packets: Uint8Array[]): number;
   udpOpen(family: 4 | 6, port: number, fwmark: number): [fd: number, port: number];
+  udpSetMark(fd: number, fwmark: number): void;
   udpRecv(fd: number, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Uint8Array): number;
   udpSend(fd: number, datagrams: Uint8Array[], destinations: Uint8Array): number;
   close(fd: number): void;

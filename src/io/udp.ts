@@ -20,6 +20,9 @@ export interface UdpSockets {
   readonly sockets: readonly UdpSocket[];
   // Sends each datagram to its endpoint on the socket of the endpoint's family.
   send(datagrams: readonly Uint8Array[], to: readonly Endpoint[]): number;
+  // Marks outgoing packets of both sockets with `fwmark` (0: none) without closing them.
+  // Throws (code EPERM without CAP_NET_ADMIN) and leaves the mark as it was.
+  setFwmark(fwmark: number): void;
   close(): void;
 }
 
@@ -148,6 +151,10 @@ export function openUdp(port: number, fwmark = 0, native: NativeIo = loadNativeI
         if (batches[family].length > 0 && fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family]);
       }
       return sent;
+    },
+    setFwmark(fwmark) {
+      native.udpSetMark(v4.fd, fwmark);
+      if (v6 !== null) native.udpSetMark(v6.fd, fwmark);
     },
     close() {
       v4.close();

@@ -24,6 +24,7 @@ export interface Datagram {
 }
 
 export interface MemoryUdpSockets extends UdpSockets {
+  // The mark set at open or by setFwmark.
   readonly fwmark: number;
   readonly closed: boolean;
   // Datagrams waiting in this port's sockets.
@@ -85,9 +86,15 @@ export class MemoryUdpNetwork {
     const families = addresses[6] === null ? ([4] as const) : ([4, 6] as const);
     const sockets = families.map((family) => this.bind(family, addresses[family]!, port));
     let closed = false;
+    let mark = fwmark;
     return {
       port,
-      fwmark,
+      get fwmark() {
+        return mark;
+      },
+      setFwmark(next) {
+        mark = next;
+      },
       sockets: sockets.map((socket) => socket.socket),
       get closed() {
         return closed;

@@ -116,9 +116,19 @@ test("listen_port: new sockets replace the old ones, the old port is free again,
   assert.equal(udpOf(a).closed, false, "the same port again changes nothing");
 });
 
-// (A fwmark alone, on the same port, is refused today: the new sockets are opened before the
-// old ones close, so the bind finds the port taken. Reported; wireguard-go sets the mark on
-// its open sockets instead.)
+test("fwmark alone is set on the open sockets: the port is kept, nothing is reopened", async () => {
+  mesh = new LoopMesh(16);
+  const a = mesh.addNode("a", 1);
+  const wg = wgFor(a);
+  const port = udpOf(a).port;
+  assert.equal(await wg("set=1\nfwmark=51820"), "errno=0\n\n");
+  assert.equal(a.opened.length, 1, "no new sockets");
+  assert.deepEqual([udpOf(a).closed, udpOf(a).port, udpOf(a).fwmark], [false, port, 51820]);
+  assert.deepEqual(values(parseGet(await wg("get=1")), "fwmark"), ["51820"]);
+  assert.equal(await wg("set=1\nfwmark=0"), "errno=0\n\n");
+  assert.equal(udpOf(a).fwmark, 0, "0 clears it");
+});
+
 test("fwmark with a listen port: the sockets are reopened there with the mark", async () => {
   mesh = new LoopMesh(14);
   const a = mesh.addNode("a", 1);

@@ -13,7 +13,7 @@ import { Lab, NAMESPACE_NEEDS, PREFIX } from "./netns.js";
 import { generateKeys } from "./wireguard-peers.js";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-describeNeeding([...NAMESPACE_NEEDS, tool("wg"), tool("setpriv")], "meshgate wg up / down", () => {
+describeNeeding([...NAMESPACE_NEEDS, tool("wg"), tool("setpriv"), tool("ss")], "meshgate wg up / down", () => {
   let lab: Lab;
   const name = `${PREFIX}c`;
   const configPath = join(tmpdir(), `${name}.conf`);
@@ -61,6 +61,23 @@ describeNeeding([...NAMESPACE_NEEDS, tool("wg"), tool("setpriv")], "meshgate wg 
     assert.equal(existsSync(`/var/run/wireguard/${name}.sock`), false);
     assert.equal(existsSync(`/var/run/meshgate/${name}.pid`), false);
     assert.match((await meshgate("wg", "down", name)).output, /is not up/);
+  });
+
+  test("wg set fwmark on a running interface marks its sockets and keeps its port", async () => {
+    assert.equal((await meshgate("wg", "up", configPath)).code, 0);
+    try {
+      const sockets = async (): Promise<string> => (await lab.left.exec("ss", ["-uaneH"])).stdout;
+      const port = (await lab.left.exec("wg", ["show", name, "listen-port"])).stdout.trim();
+      await lab.left.exec("wg", ["set", name, "fwmark", "0x1234"]);
+      assert.equal((await lab.left.exec("wg", ["show", name, "fwmark"])).stdout.trim(), "0x1234");
+      assert.equal((await lab.left.exec("wg", ["show", name, "listen-port"])).stdout.trim(), port, "the port is kept");
+      const marked = (await sockets()).split("\n").filter((line) => line.includes(`:${port} `) && line.includes("fwmark:0x1234"));
+      assert.equal(marked.length, 2, `both sockets (IPv4, IPv6) carry the mark:\n${await sockets()}`);
+      await lab.left.exec("wg", ["set", name, "fwmark", "off"]);
+      assert.doesNotMatch(await sockets(), /fwmark:0x1234/);
+    } finally {
+      await meshgate("wg", "down", name);
+    }
   });
 
   test("without CAP_NET_ADMIN the error says so", async () => {

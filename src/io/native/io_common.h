@@ -43,6 +43,7 @@ napi_value tun_open(napi_env env, napi_callback_info info);
 napi_value tun_read(napi_env env, napi_callback_info info);
 napi_value tun_write(napi_env env, napi_callback_info info);
 napi_value udp_open(napi_env env, napi_callback_info info);
+napi_value udp_set_mark(napi_env env, napi_callback_info info);
 napi_value udp_recv(napi_env env, napi_callback_info info);
 napi_value udp_send(napi_env env, napi_callback_info info);
 napi_value watch(napi_env env, napi_callback_info info);

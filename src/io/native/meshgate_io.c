@@ -116,6 +116,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"tunRead", NULL, tun_read, NULL, NULL, NULL, napi_default, NULL},
       {"tunWrite", NULL, tun_write, NULL, NULL, NULL, napi_default, NULL},
       {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_default, NULL},
+      {"udpSetMark", NULL, udp_set_mark, NULL, NULL, NULL, napi_default, NULL},
       {"udpRecv", NULL, udp_recv, NULL, NULL, NULL, napi_default, NULL},
       {"udpSend", NULL, udp_send, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},

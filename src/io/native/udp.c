@@ -49,6 +49,27 @@ static void set_buffer_size(int fd, int option, int force_option, int bytes) {
 // udpOpen(family, port, fwmark) → [fd, boundPort]: a non-blocking UDP socket on the wildcard
 // address (IPv6 sockets are IPv6-only; the caller opens one per family), large buffers, and
 // SO_MARK when fwmark is non-zero.
+napi_value udp_open(napi_env env, napi_callback_info info);
+
+// udpSetMark(fd, fwmark): SO_MARK on an open socket (0 clears it), so `wg set <if> fwmark N`
+// changes a running interface's mark without giving its port up, as wireguard-go does.
+napi_value udp_set_mark(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t fd;
+  uint32_t fwmark;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || !get_int(env, argv[0], &fd) || !get_u32(env, argv[1], &fwmark) || fd < 0) {
+    napi_throw_error(env, "EINVAL", "udpSetMark(fd, fwmark)");
+    return NULL;
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_MARK, &fwmark, sizeof fwmark) < 0) {
+    int error = errno;
+    return throw_errno(env, error, "cannot set the socket's fwmark", permission_hint(error));
+  }
+  return NULL;
+}
+
 napi_value udp_open(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
