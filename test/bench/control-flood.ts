@@ -64,6 +64,8 @@ interface FloodResult {
 
 // --- the flooder (a child process) ----------------------------------------------------------
 
+const REQUEST_TIMEOUT_MS = 5000;
+
 async function flood(config: FlooderConfig): Promise<void> {
   const noise = channelCrypto();
   const coordinatorKey = Uint8Array.from(Buffer.from(config.coordinatorKey, "base64"));
@@ -73,30 +75,38 @@ async function flood(config: FlooderConfig): Promise<void> {
   const byStatus: Record<string, number> = {};
   let requests = 0;
   let next = 0;
+  // Resolves once the request is over, however it ended: an answer, an error, a connection the
+  // server closed mid-answer, or no answer within REQUEST_TIMEOUT_MS (then counted "timeout").
   const send = (source: string, body: Buffer): Promise<void> =>
     new Promise((resolve) => {
+      let outcome: string | null = null;
+      const settle = (status: string): void => {
+        if (outcome !== null) return;
+        outcome = status;
+        byStatus[status] = (byStatus[status] ?? 0) + 1;
+        resolve();
+      };
       const req = request(
         { host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent: agents.get(source)!, localAddress: source, headers: { "content-type": "application/octet-stream", "content-length": body.length } },
         (res) => {
           res.resume();
-          res.on("end", () => {
-            byStatus[res.statusCode ?? 0] = (byStatus[res.statusCode ?? 0] ?? 0) + 1;
-            resolve();
-          });
-          res.on("error", () => resolve());
+          res.on("end", () => settle(String(res.statusCode ?? 0)));
+          res.on("close", () => settle("error"));
         },
       );
-      req.on("error", () => {
-        byStatus["error"] = (byStatus["error"] ?? 0) + 1;
-        resolve();
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => {
+        settle("timeout");
+        req.destroy();
       });
+      req.on("error", () => settle("error"));
+      req.on("close", () => settle("error"));
       req.end(body);
     });
   process.stdout.write("ready\n");
   await new Promise<void>((resolve) => createInterface({ input: process.stdin }).once("line", () => resolve()));
   const started = performance.now();
   const deadline = started + config.seconds * 1000;
-  await Promise.all(
+  const senders = Promise.all(
     Array.from({ length: FLOODER_CONNECTIONS }, async () => {
       while (performance.now() < deadline) {
         const k = next++;
@@ -105,9 +115,12 @@ async function flood(config: FlooderConfig): Promise<void> {
       }
     }),
   );
+  // The phase ends on time whatever the requests still in flight do (they time out anyway).
+  await Promise.race([senders, new Promise((resolve) => setTimeout(resolve, config.seconds * 1000 + REQUEST_TIMEOUT_MS).unref())]);
   const result: FloodResult = { requests, byStatus, seconds: (performance.now() - started) / 1000 };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   for (const agent of agents.values()) agent.destroy();
+  process.exit(0);
 }
 
 // --- the run --------------------------------------------------------------------------------
@@ -145,7 +158,12 @@ function startFlooder(config: FlooderConfig): Promise<Flooder> {
   child.once("exit", () => flooders.delete(child));
   const lines = createInterface({ input: child.stdout! });
   let resolveResult!: (result: FloodResult) => void;
-  const result = new Promise<FloodResult>((resolve) => (resolveResult = resolve));
+  const result = new Promise<FloodResult>((resolve, reject) => {
+    resolveResult = resolve;
+    // "close": after the child's stdout is read to its end, so a result line is never missed.
+    child.once("close", (code) => reject(new Error(`the flooder exited (${code}) without its result`)));
+  });
+  result.catch(() => undefined); // observed by runPhase; no unhandled rejection before that
   return new Promise((resolve, reject) => {
     child.once("exit", (code) => reject(new Error(`the flooder exited (${code}) before it was ready`)));
     lines.on("line", (line) => {
@@ -238,6 +256,9 @@ async function main(): Promise<void> {
     const probeIdentity = newIdentity(noise);
     await client(probeIdentity).call({ op: "enroll", authKey, hostname: "probe", endpoints: ["192.0.2.99:41641"], listenPort: 41641 });
     const probe = (): ControlClient => client(probeIdentity); // a new client: a new session each time
+    // A second handshake from one key within the same whitened TAI64N tick (2^24 ns) is a
+    // replay to the coordinator: let the enrollment's timestamp age first.
+    await sleep(50);
 
     const many = Array.from({ length: 254 }, (_, i) => `127.0.1.${i + 1}`);
     const phases: [string, string, readonly string[], number][] = [
