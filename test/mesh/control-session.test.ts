@@ -117,6 +117,14 @@ test("a closed session neither seals nor opens", () => {
   assert.throws(() => a.seal(payloadOf(1)), /closed/);
 });
 
+test("closing wipes the session's key bytes (they are the arrays the handshake handed over)", () => {
+  const keys = { send: createSeededRandom(5).bytes(32), receive: createSeededRandom(6).bytes(32) };
+  const session = new ControlSession(7, new Uint8Array(32), crypto, keys, 0);
+  session.seal(payloadOf(10));
+  session.close();
+  assert.deepEqual([keys.send, keys.receive], [new Uint8Array(32), new Uint8Array(32)]);
+});
+
 test("a streamed message is the same message, sealed chunk by chunk as it is read; its end is reported once", async () => {
   const { a, b } = pair();
   const pieces = [payloadOf(10, 1), new Uint8Array(0), payloadOf(CHUNK_PLAINTEXT_BYTES + 7, 2), payloadOf(100_000, 3), payloadOf(1, 4)];
