@@ -96,8 +96,6 @@ export interface CoordinatorStore {
     setKeyExpiry(id: number, expiresAt: number | null): void;
     /** Also removes its routes (ON DELETE CASCADE); false if unknown. */
     remove(id: number): boolean;
-    addressesInUse(): { ipv4: Set<string>; ipv6: Set<string> };
-    namesInUse(): Set<string>;
     /** Whether a node has this IPv4 address / this name (an index lookup, not a scan). */
     ipv4Taken(ipv4: string): boolean;
     nameTaken(name: string): boolean;
@@ -189,8 +187,6 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
     nodeTouch: db.prepare<[number, number]>("UPDATE nodes SET last_seen_at = ? WHERE id = ?"),
     nodeKeyExpiry: db.prepare<[number | null, number]>("UPDATE nodes SET key_expires_at = ? WHERE id = ?"),
     nodeRemove: db.prepare<[number]>("DELETE FROM nodes WHERE id = ?"),
-    nodeAddresses: db.prepare<[], { ipv4: string; ipv6: string }>("SELECT ipv4, ipv6 FROM nodes"),
-    nodeNames: db.prepare<[], string>("SELECT name FROM nodes").pluck(),
     nodeIpv4Taken: db.prepare<[string], number>("SELECT 1 FROM nodes WHERE ipv4 = ?").pluck(),
     nodeNameTaken: db.prepare<[string], number>("SELECT 1 FROM nodes WHERE name = ?").pluck(),
 
@@ -271,15 +267,6 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
       touch: (id, now) => void sql.nodeTouch.run(now, id),
       setKeyExpiry: (id, expiresAt) => void sql.nodeKeyExpiry.run(expiresAt, id),
       remove: (id) => sql.nodeRemove.run(id).changes === 1,
-      addressesInUse() {
-        const inUse = { ipv4: new Set<string>(), ipv6: new Set<string>() };
-        for (const { ipv4, ipv6 } of sql.nodeAddresses.iterate()) {
-          inUse.ipv4.add(ipv4);
-          inUse.ipv6.add(ipv6);
-        }
-        return inUse;
-      },
-      namesInUse: () => new Set(sql.nodeNames.all()),
       ipv4Taken: (ipv4) => sql.nodeIpv4Taken.get(ipv4) !== undefined,
       nameTaken: (name) => sql.nodeNameTaken.get(name) !== undefined,
     },

@@ -160,15 +160,11 @@ describe("coordinator store", () => {
       ...one, endpoints: ["198.51.100.7:5000"], listenPort: null, hostname: "renamed", lastSeenAt: T0 + 60_000, keyExpiresAt: null,
     });
     assert.deepEqual(store.nodes.byId(two.id), { ...two, keyExpiresAt: T0 + 1 });
-    assert.deepEqual(store.nodes.namesInUse(), new Set(["node-1", "node-2"]));
+    assert.equal(store.nodes.nameTaken("node-1"), true);
     assert.equal(store.nodes.nameTaken("node-2"), true);
     assert.equal(store.nodes.nameTaken("node-3"), false);
     assert.equal(store.nodes.ipv4Taken("100.64.0.1"), true);
     assert.equal(store.nodes.ipv4Taken("100.64.0.3"), false);
-    assert.deepEqual(store.nodes.addressesInUse(), {
-      ipv4: new Set(["100.64.0.1", "100.64.0.2"]),
-      ipv6: new Set(["fd7a:115c:a1e0::1", "fd7a:115c:a1e0::2"]),
-    });
   });
 
   test("nodes: remove takes the routes with it and never reuses the id", (t) => {
@@ -183,7 +179,8 @@ describe("coordinator store", () => {
     assert.equal(store.nodes.remove(two.id), false);
     assert.deepEqual(store.routes.forNode(two.id), []);
     assert.deepEqual(store.routes.approved(), [{ nodeId: one.id, prefix: "172.16.0.0/12", advertised: true, approved: true }]);
-    assert.deepEqual(store.nodes.namesInUse(), new Set(["node-1"]));
+    assert.deepEqual([store.nodes.nameTaken("node-1"), store.nodes.nameTaken("node-2")], [true, false]);
+    assert.equal(store.nodes.ipv4Taken("100.64.0.2"), false, "a removed node's address is free again");
     const three = store.nodes.insert(newNode(user.id, 3));
     assert.ok(three.id > two.id, `new id ${three.id} after removed ${two.id}`);
   });
