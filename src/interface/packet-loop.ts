@@ -10,6 +10,10 @@
 // Each readiness callback drains at most MAX_BATCHES_PER_WAKE batches, so a flood on one side
 // cannot starve the other (libuv calls again while data is waiting). Actions are executed
 // before the next call into the device: their bytes may be views into the arena.
+//
+// A mesh node shares the UDP socket with other protocols (STUN, path discovery, relays) and
+// routes some peers itself: the optional side channel takes non-WireGuard datagrams out of each
+// batch (step 2) and the sends addressed to endpoints it owns (a peer's path, src/nat).
 
 import type { Tun } from "../io/tun.js";
 import type { UdpSocket, UdpSockets } from "../io/udp.js";
@@ -29,6 +33,18 @@ export interface PacketLoopDeps {
   readonly schedule: (delayMs: number, run: () => void) => () => void;
   // Called once if the TUN interface disappears (deleted from outside).
   readonly onInterfaceGone: (errno: number) => void;
+  readonly sideChannel?: SideChannel;
+}
+
+// What a layer above the device (src/nat, wired by the mesh node) hooks into the loop.
+export interface SideChannel {
+  // Called for every received datagram (`length` bytes at `offset` of `arena`, valid only
+  // during the call: copy what you keep). true: not WireGuard, taken — the device never sees it.
+  take(arena: Uint8Array, offset: number, length: number, from: Endpoint): boolean;
+  // A send the device asked for; true when `to` is an endpoint the side channel owns (it
+  // recognises them by identity) and it sent `datagram` its own way (before returning: the
+  // bytes may be a view into the arena).
+  send(to: Endpoint, datagram: Uint8Array): boolean;
 }
 
 // The loop owns the UDP sockets it is given (and those that replace them): stop() closes them.
@@ -41,12 +57,16 @@ export interface PacketLoop {
   replaceUdp(udp: UdpSockets): void;
   // Executes the actions a configuration change returned (e.g. a keepalive).
   apply(actions: DeviceAction[]): void;
+  // A WireGuard datagram that came another way (a relay): into the device as if from `from`.
+  receive(datagram: Uint8Array, from: Endpoint): void;
 }
 
 export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   const { device, tun, now } = deps;
   const layout = device.batchLayout;
   const lengths = new Uint32Array(layout.maxBatch);
+  // The datagram slots as bytes (slot i at i * slotBytes), for the side channel's look.
+  const arena = new Uint8Array(layout.buffer, layout.arenaOffset, layout.maxBatch * layout.slotBytes);
   const sources: Endpoint[] = new Array<Endpoint>(layout.maxBatch);
   const datagrams: Uint8Array[] = [];
   const destinations: Endpoint[] = [];
@@ -61,6 +81,7 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     packets.length = 0;
     for (const action of actions) {
       if (action.type === "send") {
+        if (deps.sideChannel?.send(action.to, action.datagram)) continue;
         datagrams.push(action.datagram);
         destinations.push(action.to);
       } else packets.push(action.packet);
@@ -104,6 +125,10 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
       const count = socket.receiveBatch(layout.buffer, layout.arenaOffset, layout.slotBytes, layout.maxBatch, layout.slotBytes, lengths, sources);
       if (count === 0) break;
+      const side = deps.sideChannel;
+      if (side !== undefined) {
+        for (let i = 0; i < count; i++) if (side.take(arena, i * layout.slotBytes, lengths[i]!, sources[i]!)) lengths[i] = 0;
+      }
       execute(device.handleDatagramBatch(now(), lengths, sources, count));
       if (count < layout.maxBatch) break;
     }
@@ -138,6 +163,9 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     },
     apply(actions) {
       execute(actions);
+    },
+    receive(datagram, from) {
+      if (running) execute(device.handleDatagram(now(), datagram, from));
     },
   };
 }

@@ -128,7 +128,7 @@ function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Arr
 }
 
 function authenticatedFrom(now: number, peer: Peer, bytes: Uint8Array, from: Endpoint): void {
-  peer.endpoint = from;
+  if (peer.roaming) peer.endpoint = from;
   peer.stats.rxBytes += bytes.length;
   onAuthenticatedTraversal(peer.timers, now);
   onAuthenticatedPacketReceived(peer.timers);

@@ -175,7 +175,7 @@ export function decryptSlots(
       return;
     }
     peer.stats.rxBytes += inputs[index]!.length;
-    peer.endpoint = sources[index]!; // roaming: follow the latest authentic packet (§2.1)
+    if (peer.roaming) peer.endpoint = sources[index]!; // follow the latest authentic packet (§2.1)
     if (receivedWithKeypair(peer, row.keypair, ctx.deps.transport, (k) => releaseKeypair(ctx, k))) {
       onHandshakeComplete(peer.timers);
       peer.stats.lastHandshakeWallMs = ctx.deps.wallClock();

@@ -43,6 +43,9 @@ export interface PeerSettings {
   readonly allowedIps?: readonly IpPrefix[];
   // true: allowedIps replaces the peer's list; false (default): adds to it.
   readonly replaceAllowedIps?: boolean;
+  // false: the endpoint stays what the caller sets — a path layer routes it (src/nat) — instead
+  // of following the source of authentic packets. Default true (WireGuard's roaming).
+  readonly roaming?: boolean;
 }
 
 export interface PeerStatus {
@@ -91,7 +94,8 @@ export interface Device {
   readonly batchLayout: DeviceBatchLayout;
   // `count` TUN packets already in slots 0..count-1 (see DeviceBatchLayout), lengths[i] each.
   handleTunBatch(now: number, lengths: ArrayLike<number>, count: number): DeviceAction[];
-  // `count` datagrams already in slots 0..count-1, from sources[i].
+  // `count` datagrams already in slots 0..count-1, from sources[i]. A length of 0 marks a slot
+  // the caller took out of the batch (a datagram of another protocol): skipped, not counted.
   handleDatagramBatch(now: number, lengths: ArrayLike<number>, sources: readonly Endpoint[], count: number): DeviceAction[];
   // A datagram from the network. Returned bytes may be views into WASM memory, valid until the
   // next call into the device.
@@ -182,6 +186,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     const from: Endpoint[] = [];
     for (let i = 0; i < count; i++) {
       const length = lengths[i]!;
+      if (length === 0) continue; // a slot the caller took out of the batch (STUN, disco, relay)
       if (length > t.slotBytes) {
         drop(ctx, null, "tooLong");
         continue;
@@ -336,6 +341,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
           peer.remote = remoteIdentity(peer.publicKey, settings.presharedKey);
         }
         if (settings.endpoint !== undefined) peer.endpoint = settings.endpoint;
+        if (settings.roaming !== undefined) peer.roaming = settings.roaming;
         if (settings.replaceAllowedIps) deps.allowedIps.removePeer(peer.number);
         for (const prefix of settings.allowedIps ?? []) deps.allowedIps.insert(prefix, peer.number);
         if (settings.persistentKeepaliveSeconds !== undefined) {

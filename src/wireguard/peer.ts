@@ -41,6 +41,9 @@ export interface Peer {
   readonly mac1Key: Uint8Array;
   readonly cookieKey: Uint8Array;
   endpoint: Endpoint | null;
+  // Whether authentic packets move `endpoint` to their source (whitepaper §2.1). Off for a
+  // peer whose endpoint a path layer above sets (src/nat): it routes the packets itself.
+  roaming: boolean;
   readonly cookieJar: CookieJar;
   // The handshake we initiated and have no response to yet.
   pending: InitiatorState | null;
@@ -71,6 +74,7 @@ export function createPeer(
     mac1Key: mac1Key(publicKey),
     cookieKey: cookieKey(publicKey),
     endpoint: null,
+    roaming: true,
     cookieJar: createCookieJar(),
     pending: null,
     lastInitiationSentAt: null,

@@ -4,7 +4,7 @@
 // Datagrams arrive at once; readiness runs on later event-loop turns, as libuv's does, so a
 // test lets the loops work with `await mesh.settle()` and moves time with `mesh.advance(ms)`.
 
-import { createPacketLoop, type PacketLoop } from "../../src/interface/packet-loop.js";
+import { createPacketLoop, type PacketLoop, type SideChannel } from "../../src/interface/packet-loop.js";
 import type { Endpoint } from "../../src/net/endpoint.js";
 import { createDevice, type Device } from "../../src/wireguard/device.js";
 import { clampPrivateKey, createFastestX25519 } from "../../src/wireguard/x25519.js";
@@ -47,7 +47,7 @@ export class LoopMesh {
     this.random = createSeededRandom(seed);
   }
 
-  addNode(name: string, number: number, listenPort = 51820): LoopNode {
+  addNode(name: string, number: number, listenPort = 51820, sideChannel?: SideChannel): LoopNode {
     const device = createDevice(
       {
         ...dataplaneForTest(),
@@ -71,6 +71,7 @@ export class LoopMesh {
         gone.push(errno);
         node.running = false;
       },
+      ...(sideChannel !== undefined ? { sideChannel } : {}),
     });
     const node: LoopNode = { name, device, publicKey: device.publicKey!, host, tun, loop, address4: `10.0.0.${number}`, address6: `fd00::${number}`, opened, gone, running: true };
     this.nodes.push(node);

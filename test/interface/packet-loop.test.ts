@@ -10,6 +10,8 @@ import { messageType } from "../../src/wireguard/messages.js";
 import { EBADFD } from "../fakes/memory-tun.js";
 import type { Datagram } from "../fakes/memory-udp.js";
 import { ipv4Packet, ipv6Packet } from "../fakes/ip-packets.js";
+import type { SideChannel } from "../../src/interface/packet-loop.js";
+import { prefixes } from "../wireguard/device-pair.js";
 import { LoopMesh, udpOf, type LoopNode } from "./loop-mesh.js";
 
 const INITIATION = 1;
@@ -179,4 +181,58 @@ test("stop(): the sockets close and the timer is cancelled", async () => {
   assert.equal(mesh.clock.nextDue(), null, "and now it is not");
   await mesh.advance(100_000);
   assert.equal(mesh.network.log.filter(from(a)).length, sentBefore);
+});
+
+test("a side channel takes other protocols out of each batch and routes the peers it owns; relayed datagrams come in through receive()", async () => {
+  mesh = new LoopMesh(9);
+  const taken: string[] = [];
+  const routed: number[] = [];
+  // The owned endpoint of peer b (what src/nat gives a peer whose path it chooses): a discard
+  // address, recognised by identity.
+  const pathOfB = { host: "100::1", port: 1 };
+  let a!: LoopNode;
+  const side: SideChannel = {
+    take(arena, offset, length) {
+      if (arena[offset] !== 0x6d) return false;
+      taken.push(new TextDecoder().decode(arena.subarray(offset, offset + length)));
+      return true;
+    },
+    send(to, datagram) {
+      if (to !== pathOfB) return false;
+      routed.push(datagram.length);
+      a.loop.udp.send([datagram], [mesh.endpointOf(b)]); // the path layer's choice: b's address
+      return true;
+    },
+  };
+  a = mesh.addNode("a", 1, 51820, side);
+  const b = mesh.addNode("b", 2);
+  mesh.introduce(b, a);
+  a.loop.apply(a.device.upsertPeer(mesh.clock.now(), { publicKey: b.publicKey, allowedIps: prefixes(`${b.address4}/32`), endpoint: pathOfB, roaming: false }));
+
+  const packet = ipv4Packet(a.address4, b.address4, payload("routed by the side channel"));
+  a.tun.inject(packet);
+  await mesh.settle();
+  assert.deepEqual(b.tun.written, [packet]);
+  assert.ok(routed.length >= 2, "the initiation and the data went through the side channel");
+  assert.equal(a.device.peers()[0]!.endpoint, pathOfB, "b's answers did not move the owned endpoint");
+
+  b.loop.udp.send([payload("mg-disco-ish")], [mesh.endpointOf(a)]);
+  await mesh.settle();
+  assert.deepEqual(taken, ["mg-disco-ish"]);
+  assert.deepEqual(a.device.drops(), {}, "the device never saw it");
+
+  // A WireGuard datagram from b that arrives another way (a relay) goes in through receive().
+  const relayed: Uint8Array[] = [];
+  mesh.network.filter = (datagram) => {
+    if (datagram.to.port !== mesh.endpointOf(a).port || messageType(datagram.bytes) !== TRANSPORT) return true;
+    relayed.push(datagram.bytes);
+    return false;
+  };
+  const reply = ipv4Packet(b.address4, a.address4, payload("over the relay"));
+  b.tun.inject(reply);
+  await mesh.settle();
+  assert.deepEqual(a.tun.written, []);
+  a.loop.receive(relayed[0]!, pathOfB);
+  await mesh.settle();
+  assert.deepEqual(a.tun.written, [reply]);
 });

@@ -90,6 +90,30 @@ describe("device: handshake and data", () => {
   });
 });
 
+describe("device: peers whose path a layer above chooses", () => {
+  test("roaming off: authentic packets from a new address do not move the endpoint the caller set", () => {
+    const mesh = new TestMesh(41);
+    const [a, b] = mesh.pair();
+    mesh.network.apply(b, b.device.upsertPeer(mesh.network.now, { publicKey: a.publicKey, roaming: false }));
+    const set = { ...a.endpoint };
+    sendText(mesh, a, b, "hello");
+    mesh.network.runFor(1000);
+    mesh.network.move(a, { host: "198.51.100.7", port: 40000 });
+    sendText(mesh, a, b, "from the new address");
+    mesh.network.runFor(1000);
+    assert.deepEqual(texts(b), ["hello", "from the new address"], "packets from anywhere are still taken");
+    assert.deepEqual(b.device.peers()[0]?.endpoint, set, "but the endpoint stays the one set");
+  });
+
+  test("a slot of length 0 in a datagram batch is skipped and not counted (the caller took it)", () => {
+    const mesh = new TestMesh(42);
+    const [a] = mesh.pair();
+    const actions = a.device.handleDatagramBatch(0, [0, 0], [{ host: "192.0.2.9", port: 1 }, { host: "192.0.2.9", port: 1 }], 2);
+    assert.deepEqual(actions, []);
+    assert.deepEqual(a.device.drops(), {});
+  });
+});
+
 describe("device: timers and rekeying", () => {
   test("continuous traffic across several REKEY_AFTER_TIME periods loses no packet; only the initiator re-keys", () => {
     const mesh = new TestMesh(5);
