@@ -19,6 +19,7 @@ import { createAdminOperations, type AdminOperations } from "../mesh/admin-opera
 import { createCoordinatorChannel, type ChannelCrypto } from "../mesh/control-channel.js";
 import { createControlService, type ControlService } from "../mesh/control-service.js";
 import { DEFAULT_COORDINATOR_SETTINGS, type CoordinatorSettings } from "../mesh/coordinator.js";
+import type { CoordinatorServices } from "../mesh/control-protocol.js";
 import { createControlServer, type ControlLimits, type ControlServer } from "../mesh/coordinator-http.js";
 import { createNetmapPublisher, type NetmapPublisher } from "../mesh/netmap-publisher.js";
 import type { NetmapLogLimits } from "../mesh/netmap-log.js";
@@ -81,6 +82,8 @@ export interface CoordinatorPartsDeps {
   readonly onClientGone?: (c: Context, listener: () => void) => () => void;
   readonly limits?: Partial<ControlLimits>;
   readonly netmapLogLimits?: NetmapLogLimits;
+  // STUN ports and the TCP relay, told to nodes (default: none).
+  readonly services?: CoordinatorServices;
 }
 
 // The coordinator's parts around its store (no files, sockets or timers of its own): the
@@ -108,6 +111,7 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
     ...(deps.onClientGone !== undefined ? { onClientGone: deps.onClientGone } : {}),
     log: deps.log,
     ...(deps.limits !== undefined ? { limits: deps.limits } : {}),
+    ...(deps.services !== undefined ? { services: deps.services } : {}),
   });
   publisher.onNodeGone((nodeKey) => control.nodeGone(nodeKey));
   const sweep = createSweep(context, publisher, presence);

@@ -7,10 +7,31 @@ import type { NetmapNode, NetmapUpdate } from "./netmap.js";
 // The coordinator forgets a session after this long; nodes open a new one a minute before.
 export const SESSION_LIFETIME_MS = 10 * 60_000;
 
+// What a node learned of its network (netcheck): peers read it to explain a path, the
+// coordinator never acts on it. null fields: not known (yet).
+export interface NatFacts {
+  readonly udp: boolean | null; // did any STUN answer come back
+  readonly mappingVariesByDestination: boolean | null; // the NAT picks a port per destination
+  readonly portMapping: "pcp" | "natpmp" | "upnp" | null; // the router granted a mapping this way
+}
+
 export interface NodeReport {
   readonly hostname: string;
-  readonly endpoints: readonly string[]; // "ip:port", "[ipv6]:port"
+  // Where peers may reach this node's WireGuard port, most preferred first: a port-mapped
+  // endpoint, STUN-mapped endpoints, local addresses ("ip:port", "[ipv6]:port").
+  readonly endpoints: readonly string[];
   readonly listenPort: number;
+  // Optional: nodes from before NAT traversal send neither.
+  readonly nat?: NatFacts | null;
+  readonly relayPort?: number | null; // the UDP peer relay this node offers (--relay-port)
+}
+
+// Where the coordinator offers STUN (on the host nodes reach it at) and whether its TCP relay
+// runs (GET /relay/v1 on the control URL): told with every report answer, so a node learns a
+// change at its next (re)connection.
+export interface CoordinatorServices {
+  readonly stunPorts: readonly number[];
+  readonly relay: boolean;
 }
 
 export type ControlRequest =
@@ -22,7 +43,7 @@ export type ControlRequest =
 export type ControlResponse =
   | { readonly op: "enroll"; readonly self: NetmapNode }
   | { readonly op: "renew"; readonly keyExpiresAt: number | null }
-  | { readonly op: "report" }
+  | { readonly op: "report"; readonly services?: CoordinatorServices }
   | { readonly op: "poll"; readonly update: NetmapUpdate };
 
 export type ControlErrorCode =
@@ -55,8 +76,25 @@ export class ControlError extends Error {
 const MAX_ENDPOINTS = 32;
 const MAX_HOSTNAME = 253;
 
+const isFlag = (value: unknown): boolean => value === null || typeof value === "boolean";
+
+function isNatFacts(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== "object" || Array.isArray(value)) return false;
+  const facts = value as Record<string, unknown>;
+  return (
+    isFlag(facts["udp"]) &&
+    isFlag(facts["mappingVariesByDestination"]) &&
+    (facts["portMapping"] === null || facts["portMapping"] === "pcp" || facts["portMapping"] === "natpmp" || facts["portMapping"] === "upnp")
+  );
+}
+
+const isPort = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
+
 function isReport(value: Record<string, unknown>): boolean {
   return (
+    isNatFacts(value["nat"]) &&
+    (value["relayPort"] === undefined || value["relayPort"] === null || isPort(value["relayPort"])) &&
     typeof value["hostname"] === "string" &&
     value["hostname"].length <= MAX_HOSTNAME &&
     Array.isArray(value["endpoints"]) &&

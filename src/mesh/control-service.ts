@@ -12,7 +12,7 @@ import { authKeyVerdict, parseAuthKey, type AuthKeyVerdict } from "./auth-key.js
 import { ControlError, type NodeReport } from "./control-protocol.js";
 import { audit, isKeyExpired, type CoordinatorContext } from "./coordinator.js";
 import type { NetmapPublisher, OnGone } from "./netmap-publisher.js";
-import type { NetmapNode } from "./netmap.js";
+import { sameNat, type NetmapNode } from "./netmap.js";
 import { uniqueNodeName } from "./node-names.js";
 import type { Presence } from "./presence.js";
 
@@ -128,6 +128,8 @@ export function createControlService(context: CoordinatorContext, publisher: Net
           authKeyId: key.id,
           endpoints: report.endpoints,
           listenPort: report.listenPort,
+          nat: report.nat ?? null,
+          relayPort: report.relayPort ?? null,
           createdAt: now,
         });
         store.authKeys.recordUse(key.id);
@@ -156,10 +158,11 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     report(nodeKey, report) {
       const node = requireActiveRecord(nodeKey);
       seen(node);
-      const same = node.hostname === report.hostname && node.listenPort === report.listenPort &&
-        node.endpoints.length === report.endpoints.length && node.endpoints.every((e, i) => e === report.endpoints[i]);
+      const fields = { hostname: report.hostname, endpoints: report.endpoints, listenPort: report.listenPort, nat: report.nat ?? null, relayPort: report.relayPort ?? null };
+      const same = node.hostname === fields.hostname && node.listenPort === fields.listenPort && sameNat(node.nat, fields.nat) &&
+        node.relayPort === fields.relayPort && node.endpoints.length === fields.endpoints.length && node.endpoints.every((e, i) => e === fields.endpoints[i]);
       if (same) return;
-      store.nodes.updateReport(node.id, report.endpoints, report.listenPort, report.hostname);
+      store.nodes.updateReport(node.id, fields);
       publisher.mark(nodeKey, "soon");
     },
 

@@ -17,7 +17,7 @@
 import { Hono, type Context } from "hono";
 import type { RandomSource } from "../wireguard/random-source.js";
 import { callMessage, callSessionId, type CoordinatorChannel } from "./control-channel.js";
-import { ControlError, parseControlRequest, SESSION_LIFETIME_MS, type ControlRequest } from "./control-protocol.js";
+import { ControlError, parseControlRequest, SESSION_LIFETIME_MS, type ControlRequest, type CoordinatorServices } from "./control-protocol.js";
 import type { ControlService } from "./control-service.js";
 import type { OnGone } from "./netmap-publisher.js";
 import { CHUNK_PLAINTEXT_BYTES, type ControlSession } from "./control-session.js";
@@ -44,6 +44,8 @@ export interface ControlLimits {
   readonly sessions: SessionLimits;
 }
 
+const NO_SERVICES: CoordinatorServices = { stunPorts: [], relay: false };
+
 export interface ControlAppDeps {
   readonly service: ControlService;
   readonly channel: CoordinatorChannel;
@@ -58,6 +60,9 @@ export interface ControlAppDeps {
   readonly onClientGone?: (c: Context, listener: () => void) => () => void;
   readonly log: (line: string) => void;
   readonly limits?: Partial<ControlLimits>;
+  // What the coordinator offers besides control (STUN ports, the TCP relay): told to every
+  // node with its report's answer. Default: nothing.
+  readonly services?: CoordinatorServices;
 }
 
 export interface ControlServer {
@@ -135,7 +140,7 @@ export function createControlServer(deps: ControlAppDeps): ControlServer {
         return json({ op: "renew", keyExpiresAt: service.renew(nodeKey, request.authKey) });
       case "report":
         service.report(nodeKey, request);
-        return json({ op: "report" });
+        return json({ op: "report", services: deps.services ?? NO_SERVICES });
       case "poll":
         return service.poll(nodeKey, request.version, onGone);
     }

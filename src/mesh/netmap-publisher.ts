@@ -15,6 +15,7 @@
 // On start the version moves past everything handed out before: a restart counts as a change,
 // so every node's first answer is a full map (its presence, for one, was not kept).
 
+import type { NatFacts } from "./control-protocol.js";
 import type { NodeRecord } from "../store/coordinator-store.js";
 import { isKeyExpired, type CoordinatorContext } from "./coordinator.js";
 import { createNetmapLog, DEFAULT_NETMAP_LOG_LIMITS, type NetmapLog, type NetmapLogLimits } from "./netmap-log.js";
@@ -80,6 +81,9 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
     routes: routes ?? store.routes.forNode(node.id).filter((route) => route.advertised && route.approved).map((route) => route.prefix),
     online: presence.isOnline(node.id, now),
     keyExpiresAt: node.keyExpiresAt,
+    // Stored as the node reported it, which parseControlRequest checked to be NatFacts.
+    nat: node.nat as NatFacts | null,
+    relayPort: node.relayPort,
   });
 
   const start = (): NetmapLog => {

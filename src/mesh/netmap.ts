@@ -6,6 +6,8 @@
 // the version it holds; the coordinator answers with a delta from that version when its change
 // log still reaches back to it, and with a full map otherwise (netmap-log.ts).
 
+import type { NatFacts } from "./control-protocol.js";
+
 export interface NetmapNode {
   readonly nodeKey: string; // WireGuard public key, base64
   readonly name: string;
@@ -15,6 +17,8 @@ export interface NetmapNode {
   readonly routes: readonly string[]; // approved subnet routes, e.g. "192.168.1.0/24"
   readonly online: boolean;
   readonly keyExpiresAt: number | null;
+  readonly nat: NatFacts | null; // what the node learned of its network, as it reported it
+  readonly relayPort: number | null; // it relays UDP for others on this port (at its endpoints' addresses)
 }
 
 export interface Netmap {
@@ -34,6 +38,14 @@ export type NetmapUpdate =
       readonly remove: readonly string[]; // node keys
     };
 
+// Also compares what the store holds of a report (the same fields, portMapping as text).
+type NatLike = Omit<NatFacts, "portMapping"> & { readonly portMapping: string | null };
+
+export function sameNat(a: NatLike | null, b: NatLike | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.udp === b.udp && a.mappingVariesByDestination === b.mappingVariesByDestination && a.portMapping === b.portMapping;
+}
+
 export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
   return (
     a.nodeKey === b.nodeKey &&
@@ -42,6 +54,8 @@ export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
     a.ipv6 === b.ipv6 &&
     a.online === b.online &&
     a.keyExpiresAt === b.keyExpiresAt &&
+    sameNat(a.nat, b.nat) &&
+    a.relayPort === b.relayPort &&
     a.endpoints.length === b.endpoints.length &&
     a.endpoints.every((endpoint, i) => endpoint === b.endpoints[i]) &&
     a.routes.length === b.routes.length &&

@@ -87,4 +87,14 @@ export const COORDINATOR_MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: "what nodes report of their reachability: NAT facts, a UDP relay port",
+    sql: `
+      -- {"udp":…,"mappingVariesByDestination":…,"portMapping":…} as the node last reported it.
+      ALTER TABLE nodes ADD COLUMN nat TEXT CHECK (nat IS NULL OR (json_valid(nat) AND json_type(nat) = 'object'));
+      -- The port of the UDP peer relay the node offers (meshgate up --relay-port), if any.
+      ALTER TABLE nodes ADD COLUMN relay_port INTEGER CHECK (relay_port BETWEEN 1 AND 65535);
+    `,
+  },
 ];

@@ -5,7 +5,7 @@
 // booleans (0/1), the secret hash (a BLOB) and endpoints (JSON) need converting.
 
 import Database from "better-sqlite3";
-import { openDatabase } from "./database.js";
+import { COORDINATOR_DATABASE, MESHGATE_DATABASES, openDatabase } from "./database.js";
 import { COORDINATOR_MIGRATIONS } from "./coordinator-migrations.js";
 import { StoreConflictError, StoreError } from "./errors.js";
 
@@ -44,6 +44,10 @@ export interface NodeRecord {
   /** "ip:port" / "[ipv6]:port", stored as a JSON array. */
   readonly endpoints: readonly string[];
   readonly listenPort: number | null;
+  /** What the node learned of its network (netcheck), as it last reported it. */
+  readonly nat: NodeNat | null;
+  /** The port of the UDP peer relay the node offers, if any. */
+  readonly relayPort: number | null;
   readonly createdAt: number;
   readonly lastSeenAt: number | null;
 }
@@ -53,6 +57,15 @@ export interface RouteRecord { readonly nodeId: number; readonly prefix: string;
 export interface AuditEntry { readonly id: number; readonly at: number; readonly actor: string; readonly action: string; readonly detail: string }
 
 export type NewNode = Omit<NodeRecord, "id" | "lastSeenAt">;
+
+export interface NodeNat {
+  readonly udp: boolean | null;
+  readonly mappingVariesByDestination: boolean | null;
+  readonly portMapping: string | null;
+}
+
+/** What a node's report changes. */
+export type NodeReportFields = Pick<NodeRecord, "endpoints" | "listenPort" | "hostname" | "nat" | "relayPort">;
 
 export interface CoordinatorStore {
   readonly path: string;
@@ -90,7 +103,7 @@ export interface CoordinatorStore {
     /** By id. */
     list(): NodeRecord[];
     /** What the node last reported about itself; nothing for an unknown id. */
-    updateReport(id: number, endpoints: readonly string[], listenPort: number | null, hostname: string): void;
+    updateReport(id: number, report: NodeReportFields): void;
     /** Sets lastSeenAt; nothing for an unknown id. */
     touch(id: number, now: number): void;
     setKeyExpiry(id: number, expiresAt: number | null): void;
@@ -119,14 +132,15 @@ export interface CoordinatorStore {
 
 // Rows as SQLite returns them: the aliased columns below, booleans still 0/1.
 interface AuthKeyRow extends Omit<AuthKeyRecord, "secretHash" | "reusable" | "ephemeral"> { secretHash: Uint8Array; reusable: number; ephemeral: number }
-interface NodeRow extends Omit<NodeRecord, "ephemeral" | "endpoints"> { ephemeral: number; endpoints: string }
+interface NodeRow extends Omit<NodeRecord, "ephemeral" | "endpoints" | "nat"> { ephemeral: number; endpoints: string; nat: string | null }
 interface RouteRow { nodeId: number; prefix: string; advertised: number; approved: number }
 
 const USER_COLUMNS = "id, name, created_at AS createdAt";
 const AUTH_KEY_COLUMNS = `id, user_id AS userId, secret_hash AS secretHash, reusable, ephemeral, expires_at AS expiresAt,
   revoked_at AS revokedAt, used_count AS usedCount, created_at AS createdAt, description`;
 const NODE_COLUMNS = `id, node_key AS nodeKey, name, hostname, user_id AS userId, ipv4, ipv6, key_expires_at AS keyExpiresAt,
-  ephemeral, auth_key_id AS authKeyId, endpoints, listen_port AS listenPort, created_at AS createdAt, last_seen_at AS lastSeenAt`;
+  ephemeral, auth_key_id AS authKeyId, endpoints, listen_port AS listenPort, nat, relay_port AS relayPort, created_at AS createdAt,
+  last_seen_at AS lastSeenAt`;
 const ROUTE_COLUMNS = "node_id AS nodeId, prefix, advertised, approved";
 
 // SQLite column → record field, for naming the field in a StoreConflictError.
@@ -140,7 +154,7 @@ const UNIQUE_FIELDS: Readonly<Record<string, string>> = {
 
 /** Opens (creating and migrating if needed) the coordinator database at `path`. */
 export function openCoordinatorStore(path: string): CoordinatorStore {
-  const db = openDatabase(path, COORDINATOR_MIGRATIONS);
+  const db = openDatabase(path, COORDINATOR_MIGRATIONS, COORDINATOR_DATABASE, MESHGATE_DATABASES);
   try {
     return createCoordinatorStore(db, path);
   } catch (error) {
@@ -176,14 +190,16 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
     keyRevoke: db.prepare<[number, string]>("UPDATE auth_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL"),
 
     nodeInsert: db.prepare<[Record<string, unknown>], NodeRow>(`INSERT INTO nodes
-      (node_key, name, hostname, user_id, ipv4, ipv6, key_expires_at, ephemeral, auth_key_id, endpoints, listen_port, created_at)
-      VALUES (@nodeKey, @name, @hostname, @userId, @ipv4, @ipv6, @keyExpiresAt, @ephemeral, @authKeyId, @endpoints, @listenPort, @createdAt)
+      (node_key, name, hostname, user_id, ipv4, ipv6, key_expires_at, ephemeral, auth_key_id, endpoints, listen_port, nat, relay_port, created_at)
+      VALUES (@nodeKey, @name, @hostname, @userId, @ipv4, @ipv6, @keyExpiresAt, @ephemeral, @authKeyId, @endpoints, @listenPort, @nat, @relayPort, @createdAt)
       RETURNING ${NODE_COLUMNS}`),
     nodeById: db.prepare<[number], NodeRow>(`SELECT ${NODE_COLUMNS} FROM nodes WHERE id = ?`),
     nodeByKey: db.prepare<[string], NodeRow>(`SELECT ${NODE_COLUMNS} FROM nodes WHERE node_key = ?`),
     nodeByName: db.prepare<[string], NodeRow>(`SELECT ${NODE_COLUMNS} FROM nodes WHERE name = ?`),
     nodeList: db.prepare<[], NodeRow>(`SELECT ${NODE_COLUMNS} FROM nodes ORDER BY id`),
-    nodeReport: db.prepare<[string, number | null, string, number]>("UPDATE nodes SET endpoints = ?, listen_port = ?, hostname = ? WHERE id = ?"),
+    nodeReport: db.prepare<[string, number | null, string, string | null, number | null, number]>(
+      "UPDATE nodes SET endpoints = ?, listen_port = ?, hostname = ?, nat = ?, relay_port = ? WHERE id = ?",
+    ),
     nodeTouch: db.prepare<[number, number]>("UPDATE nodes SET last_seen_at = ? WHERE id = ?"),
     nodeKeyExpiry: db.prepare<[number | null, number]>("UPDATE nodes SET key_expires_at = ? WHERE id = ?"),
     nodeRemove: db.prepare<[number]>("DELETE FROM nodes WHERE id = ?"),
@@ -253,7 +269,8 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
           return nodeRecord(sql.nodeInsert.get({
             nodeKey: node.nodeKey, name: node.name, hostname: node.hostname, userId: node.userId, ipv4: node.ipv4, ipv6: node.ipv6,
             keyExpiresAt: node.keyExpiresAt, ephemeral: bit(node.ephemeral), authKeyId: node.authKeyId,
-            endpoints: JSON.stringify(node.endpoints), listenPort: node.listenPort, createdAt: node.createdAt,
+            endpoints: JSON.stringify(node.endpoints), listenPort: node.listenPort, nat: node.nat === null ? null : JSON.stringify(node.nat),
+            relayPort: node.relayPort, createdAt: node.createdAt,
           }))!;
         } catch (error) {
           throw conflict(error, node);
@@ -263,7 +280,8 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
       byKey: (nodeKey) => nodeRecord(sql.nodeByKey.get(nodeKey)),
       byName: (name) => nodeRecord(sql.nodeByName.get(name)),
       list: () => sql.nodeList.all().map((row) => nodeRecord(row)!),
-      updateReport: (id, endpoints, listenPort, hostname) => void sql.nodeReport.run(JSON.stringify(endpoints), listenPort, hostname, id),
+      updateReport: (id, report) =>
+        void sql.nodeReport.run(JSON.stringify(report.endpoints), report.listenPort, report.hostname, report.nat === null ? null : JSON.stringify(report.nat), report.relayPort, id),
       touch: (id, now) => void sql.nodeTouch.run(now, id),
       setKeyExpiry: (id, expiresAt) => void sql.nodeKeyExpiry.run(expiresAt, id),
       remove: (id) => sql.nodeRemove.run(id).changes === 1,
@@ -296,7 +314,7 @@ function authKeyRecord(row: AuthKeyRow | undefined): AuthKeyRecord | null {
 function nodeRecord(row: NodeRow | undefined): NodeRecord | null {
   if (row === undefined) return null;
   // The CHECK on the column guarantees a JSON array.
-  return { ...row, ephemeral: row.ephemeral === 1, endpoints: JSON.parse(row.endpoints) as string[] };
+  return { ...row, ephemeral: row.ephemeral === 1, endpoints: JSON.parse(row.endpoints) as string[], nat: row.nat === null ? null : (JSON.parse(row.nat) as NodeNat) };
 }
 
 function routeRecord(row: RouteRow): RouteRecord {

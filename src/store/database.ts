@@ -2,7 +2,8 @@
 //
 // 1. Create the parent directory (0700: the databases name every node and hold auth-key hashes).
 // 2. Open with a busy timeout, so a second process (a CLI reading status) waits instead of failing.
-// 3. Refuse a schema newer than the code before touching the file.
+// 3. Refuse a file of another kind (PRAGMA application_id: a node's database opened as a
+//    coordinator's, say) and a schema newer than the code, before touching the file.
 // 4. WAL + synchronous = FULL: a commit returns only once the WAL is fsynced. An appliance on an SD
 //    card may lose power at any moment; control-plane writes are rare, so the fsync per commit is
 //    cheap, and WAL lets readers run beside the one writer.
@@ -28,6 +29,19 @@ export interface Migration {
   readonly sql: string;
 }
 
+/**
+ * Which of meshgate's databases a file holds, stamped in its header (`PRAGMA application_id`,
+ * SQLite's field for exactly this), so one is never migrated as the other.
+ */
+export interface DatabaseKind {
+  readonly name: string; // "coordinator", "node"
+  readonly applicationId: number; // a 32-bit tag of our own
+}
+
+export const COORDINATOR_DATABASE: DatabaseKind = { name: "coordinator", applicationId: 0x6d67636f }; // "mgco"
+export const NODE_DATABASE: DatabaseKind = { name: "node", applicationId: 0x6d676e64 }; // "mgnd"
+export const MESHGATE_DATABASES: readonly DatabaseKind[] = [COORDINATOR_DATABASE, NODE_DATABASE];
+
 /** How long a statement waits for another connection's lock before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
 
@@ -36,7 +50,7 @@ export const BUSY_TIMEOUT_MS = 5_000;
  * of `migrations`. Throws StoreError for a file meshgate cannot use (newer schema, not a database,
  * no WAL support, a failing migration); the database is closed again in that case.
  */
-export function openDatabase(path: string, migrations: readonly Migration[]): Database.Database {
+export function openDatabase(path: string, migrations: readonly Migration[], kind?: DatabaseKind, knownKinds: readonly DatabaseKind[] = []): Database.Database {
   checkMigrationList(migrations);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   let db: Database.Database;
@@ -48,6 +62,7 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Da
   try {
     const known = migrations.length;
     const current = userVersion(db);
+    if (kind !== undefined) checkKind(db, path, kind, knownKinds);
     if (current > known) {
       throw new StoreError(path, `written by a newer meshgate (schema ${current}, this one knows ${known}): upgrade meshgate`);
     }
@@ -58,6 +73,9 @@ export function openDatabase(path: string, migrations: readonly Migration[]): Da
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
     applyMigrations(db, path, migrations);
+    // New files, and files from before the stamp (they passed the migrations and the caller's
+    // table checks decide), get the kind's id.
+    if (kind !== undefined && applicationId(db) === 0) db.pragma(`application_id = ${kind.applicationId}`);
     return db;
   } catch (error) {
     db.close();
@@ -86,6 +104,18 @@ function applyMigrations(db: Database.Database, path: string, migrations: readon
       );
     }
   }
+}
+
+function applicationId(db: Database.Database): number {
+  return db.pragma("application_id", { simple: true }) as number;
+}
+
+function checkKind(db: Database.Database, path: string, kind: DatabaseKind, knownKinds: readonly DatabaseKind[]): void {
+  const id = applicationId(db);
+  if (id === 0 || id === kind.applicationId) return;
+  const other = knownKinds.find((known) => known.applicationId === id);
+  const what = other === undefined ? `another program's database (application id 0x${(id >>> 0).toString(16)})` : `a meshgate ${other.name} database`;
+  throw new StoreError(path, `does not hold a meshgate ${kind.name} database (it holds ${what}): check the path`);
 }
 
 function userVersion(db: Database.Database): number {

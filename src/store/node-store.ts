@@ -3,7 +3,7 @@
 // milliseconds since the Unix epoch).
 
 import Database from "better-sqlite3";
-import { openDatabase } from "./database.js";
+import { MESHGATE_DATABASES, NODE_DATABASE, openDatabase } from "./database.js";
 import { NODE_MIGRATIONS } from "./node-migrations.js";
 import { StoreError } from "./errors.js";
 
@@ -21,7 +21,7 @@ export interface NodeStore {
 
 /** Opens (creating and migrating if needed) the node database at `path`. */
 export function openNodeStore(path: string): NodeStore {
-  const db = openDatabase(path, NODE_MIGRATIONS);
+  const db = openDatabase(path, NODE_MIGRATIONS, NODE_DATABASE, MESHGATE_DATABASES);
   try {
     return createNodeStore(db, path);
   } catch (error) {

@@ -44,7 +44,7 @@ describe("control channel", () => {
     const call = reportCall(session, "renamed");
     const first = await send(call);
     assert.equal(first.status, 200);
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(session.open(new Uint8Array(await first.arrayBuffer()))!)), { op: "report" });
+    assert.equal((JSON.parse(new TextDecoder().decode(session.open(new Uint8Array(await first.arrayBuffer()))!)) as { op: string }).op, "report");
     assert.equal(f.coordinator.listNodes()[0]!.hostname, "renamed");
     const replayed = await send(call);
     assert.equal(replayed.status, 400, "a replayed call is refused");

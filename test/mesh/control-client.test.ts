@@ -101,7 +101,7 @@ describe("control client", () => {
       return real();
     };
     f.wallClock += 1000;
-    assert.deepEqual(await client.call({ op: "report", ...report }), { op: "report" });
+    assert.equal((await client.call({ op: "report", ...report })).op, "report");
     assert.deepEqual(requests, ["/control/v1/call", "/control/v1/session", "/control/v1/call"]);
 
     forgotten = Infinity; // a path that keeps saying so costs one handshake per call, no loop

@@ -16,6 +16,7 @@ import { createAdminApp } from "../../src/mesh/admin-http.js";
 import type { AdminOperations } from "../../src/mesh/admin-operations.js";
 import type { ChannelCrypto } from "../../src/mesh/control-channel.js";
 import { createControlClient, type ControlClient } from "../../src/mesh/control-client.js";
+import type { CoordinatorServices } from "../../src/mesh/control-protocol.js";
 import { DEFAULT_COORDINATOR_SETTINGS, type CoordinatorSettings } from "../../src/mesh/coordinator.js";
 import type { ControlLimits } from "../../src/mesh/coordinator-http.js";
 import type { NetmapLogLimits } from "../../src/mesh/netmap-log.js";
@@ -33,6 +34,7 @@ export interface FixtureOptions {
   readonly netmapLogLimits?: NetmapLogLimits;
   // The coordinator's X25519 (a test may count its calls); the clients use the real one.
   readonly coordinatorX25519?: X25519;
+  readonly services?: CoordinatorServices;
 }
 
 export class CoordinatorFixture {
@@ -68,6 +70,7 @@ export class CoordinatorFixture {
       sourceOf: (c) => c.req.header(SOURCE_HEADER) ?? null,
       ...(fixtureOptions.limits !== undefined ? { limits: fixtureOptions.limits } : {}),
       ...(fixtureOptions.netmapLogLimits !== undefined ? { netmapLogLimits: fixtureOptions.netmapLogLimits } : {}),
+      ...(fixtureOptions.services !== undefined ? { services: fixtureOptions.services } : {}),
     });
     this.coordinator = this.parts.admin;
     this.app = this.parts.control.app;

@@ -34,7 +34,7 @@ function addNodes(f: CoordinatorFixture, count: number): void {
       f.store.nodes.insert({
         nodeKey, name: `node-${i}`, hostname: `node-${i}`, userId: user.id, ipv4: `100.70.${i >> 8}.${i & 255}`, ipv6: `fd00:1:2::6446:${i.toString(16)}`,
         keyExpiresAt: null, ephemeral: false, authKeyId: null, endpoints: [`192.0.2.${i & 255}:41641`, `[2001:db8::${i.toString(16)}]:41641`],
-        listenPort: 41641, createdAt: f.wallClock,
+        listenPort: 41641, nat: null, relayPort: null, createdAt: f.wallClock,
       });
     }
   });

@@ -12,7 +12,7 @@ import { createSeededRandom } from "../fakes/seeded-random.js";
 const key = (n: number): string => Buffer.alloc(32, n % 256).toString("base64").replace(/^.{4}/, String(n).padStart(4, "0"));
 const node = (n: number, revision = 0): NetmapNode => ({
   nodeKey: key(n), name: `n${n}`, ipv4: `100.64.${n >> 8}.${n & 255}`, ipv6: `fd00::${n.toString(16)}`,
-  endpoints: [`192.0.2.${n & 255}:${41641 + revision}`], routes: [], online: revision % 2 === 0, keyExpiresAt: null,
+  endpoints: [`192.0.2.${n & 255}:${41641 + revision}`], routes: [], online: revision % 2 === 0, keyExpiresAt: null, nat: null, relayPort: null,
 });
 
 // An answer's pieces, put together and parsed.

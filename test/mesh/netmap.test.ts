@@ -11,7 +11,7 @@ import { formatIpPrefix, parseIpPrefix } from "../../src/net/ip-prefix.js";
 
 const key = (n: number): string => Buffer.alloc(32, n).toString("base64");
 const node = (n: number, extra: Partial<NetmapNode> = {}): NetmapNode => ({
-  nodeKey: key(n), name: `n${n}`, ipv4: `100.64.0.${n}`, ipv6: `fd00::6440:${n}`, endpoints: [`192.0.2.${n}:41641`], routes: [], online: true, keyExpiresAt: null, ...extra,
+  nodeKey: key(n), name: `n${n}`, ipv4: `100.64.0.${n}`, ipv6: `fd00::6440:${n}`, endpoints: [`192.0.2.${n}:41641`], routes: [], online: true, keyExpiresAt: null, nat: null, relayPort: null, ...extra,
 });
 const map = (version: number, peers: NetmapNode[]): Netmap => ({ version, self: node(9), peers });
 

@@ -8,10 +8,10 @@ import type { Netmap } from "../../src/mesh/netmap.js";
 const key = (n: number): string => Buffer.alloc(32, n).toString("base64");
 const netmap: Netmap = {
   version: 3,
-  self: { nodeKey: key(9), name: "gateway", ipv4: "100.64.0.9", ipv6: "fd00::6440:9", endpoints: [], routes: [], online: true, keyExpiresAt: null },
+  self: { nodeKey: key(9), name: "gateway", ipv4: "100.64.0.9", ipv6: "fd00::6440:9", endpoints: [], routes: [], online: true, keyExpiresAt: null, nat: null, relayPort: null },
   peers: [
-    { nodeKey: key(2), name: "phone", ipv4: "100.64.0.2", ipv6: "fd00::6440:2", endpoints: [], routes: [], online: false, keyExpiresAt: null },
-    { nodeKey: key(1), name: "desk", ipv4: "100.64.0.1", ipv6: "fd00::6440:1", endpoints: [], routes: [], online: true, keyExpiresAt: null },
+    { nodeKey: key(2), name: "phone", ipv4: "100.64.0.2", ipv6: "fd00::6440:2", endpoints: [], routes: [], online: false, keyExpiresAt: null, nat: null, relayPort: null },
+    { nodeKey: key(1), name: "desk", ipv4: "100.64.0.1", ipv6: "fd00::6440:1", endpoints: [], routes: [], online: true, keyExpiresAt: null, nat: null, relayPort: null },
   ],
 };
 

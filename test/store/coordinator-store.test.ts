@@ -27,7 +27,7 @@ function newNode(userId: number, n: number, authKeyId: string | null = null): Ne
   return {
     nodeKey: `key${n}`.padEnd(43, "A") + "=", name: `node-${n}`, hostname: `host${n}`, userId,
     ipv4: `100.64.0.${n}`, ipv6: `fd7a:115c:a1e0::${n}`, keyExpiresAt: T0 + 180 * 86_400_000, ephemeral: n % 2 === 0,
-    authKeyId, endpoints: [`192.0.2.${n}:41641`, `[2001:db8::${n}]:41641`], listenPort: 41641, createdAt: T0 + n,
+    authKeyId, endpoints: [`192.0.2.${n}:41641`, `[2001:db8::${n}]:41641`], listenPort: 41641, nat: null, relayPort: null, createdAt: T0 + n,
   };
 }
 
@@ -152,12 +152,13 @@ describe("coordinator store", () => {
     const user = store.users.ensure("alice", T0);
     const one = store.nodes.insert(newNode(user.id, 1));
     const two = store.nodes.insert(newNode(user.id, 2));
-    store.nodes.updateReport(one.id, ["198.51.100.7:5000"], null, "renamed");
+    const nat = { udp: true, mappingVariesByDestination: false, portMapping: "pcp" };
+    store.nodes.updateReport(one.id, { endpoints: ["198.51.100.7:5000"], listenPort: null, hostname: "renamed", nat, relayPort: 3479 });
     store.nodes.touch(one.id, T0 + 60_000);
     store.nodes.setKeyExpiry(one.id, null);
     store.nodes.setKeyExpiry(two.id, T0 + 1);
     assert.deepEqual(store.nodes.byId(one.id), {
-      ...one, endpoints: ["198.51.100.7:5000"], listenPort: null, hostname: "renamed", lastSeenAt: T0 + 60_000, keyExpiresAt: null,
+      ...one, endpoints: ["198.51.100.7:5000"], listenPort: null, hostname: "renamed", nat, relayPort: 3479, lastSeenAt: T0 + 60_000, keyExpiresAt: null,
     });
     assert.deepEqual(store.nodes.byId(two.id), { ...two, keyExpiresAt: T0 + 1 });
     assert.equal(store.nodes.nameTaken("node-1"), true);
@@ -253,7 +254,7 @@ describe("coordinator store", () => {
     openNodeStore(path).close();
     assert.throws(() => openCoordinatorStore(path), (error: unknown) => {
       assert.ok(error instanceof StoreError);
-      assert.match(error.message, /node\.db: does not hold a meshgate coordinator database \(no such table: .*\): check the path/);
+      assert.match(error.message, /node\.db: does not hold a meshgate coordinator database \(it holds a meshgate node database\): check the path/);
       return true;
     });
   });

@@ -114,6 +114,27 @@ describe("openDatabase", () => {
     assert.throws(() => openDatabase(path, [SECOND, FIRST]), { name: "Error", message: /"more" is number 2 at position 1/ });
   });
 
+  test("a kind is stamped in the header; a file of another kind is refused untouched, unstamped old files are adopted", (t) => {
+    const apples = { name: "apples", applicationId: 0x6170706c };
+    const pears = { name: "pears", applicationId: 0x70656172 };
+    const path = join(scratchDirectory(t), "fruit.db");
+    const db = openDatabase(path, [FIRST], apples, [apples, pears]);
+    assert.equal(db.pragma("application_id", { simple: true }), apples.applicationId);
+    db.close();
+    const before = readFileSync(path);
+    assert.throws(() => openDatabase(path, [FIRST, SECOND], pears, [apples, pears]), (error: unknown) => {
+      assert.ok(error instanceof StoreError);
+      assert.match(error.message, /does not hold a meshgate pears database \(it holds a meshgate apples database\)/);
+      return true;
+    });
+    assert.deepEqual(readFileSync(path), before, "not migrated, not stamped");
+    const old = join(scratchDirectory(t), "old.db");
+    openDatabase(old, [FIRST]).close(); // no kind: as files were before the stamp
+    const adopted = openDatabase(old, [FIRST, SECOND], apples);
+    assert.equal(adopted.pragma("application_id", { simple: true }), apples.applicationId);
+    adopted.close();
+  });
+
   test("a file that is not a database is refused with what to do", (t) => {
     const path = join(scratchDirectory(t), "notes.db");
     writeFileSync(path, "these are not the pages you are looking for\n".repeat(100));

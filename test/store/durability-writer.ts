@@ -23,7 +23,7 @@ for (let n = start + 1; n <= start + maxRows; n++) {
     const node = store.nodes.insert({
       nodeKey: `durability-${n}`, name: `node-${n}`, hostname: `host-${n}`, userId: user.id,
       ipv4: `100.${64 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`, ipv6: `fd7a:115c:a1e0::${n.toString(16)}`,
-      keyExpiresAt: null, ephemeral: false, authKeyId: null, endpoints: [`192.0.2.1:${1024 + (n % 60_000)}`], listenPort: 41641, createdAt: n,
+      keyExpiresAt: null, ephemeral: false, authKeyId: null, endpoints: [`192.0.2.1:${1024 + (n % 60_000)}`], listenPort: 41641, nat: null, relayPort: null, createdAt: n,
     });
     store.routes.set(node.id, `10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}/32`, true, true);
     store.audit.append(n, "durability-writer", "node.add", String(node.id));

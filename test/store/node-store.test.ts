@@ -48,7 +48,7 @@ describe("node store", () => {
     openCoordinatorStore(path).close();
     assert.throws(() => openNodeStore(path), (error: unknown) => {
       assert.ok(error instanceof StoreError);
-      assert.match(error.message, /coordinator\.db: does not hold a meshgate node database \(no such table: .*\): check the path/);
+      assert.match(error.message, /coordinator\.db: does not hold a meshgate node database \(it holds a meshgate coordinator database\): check the path/);
       return true;
     });
   });
