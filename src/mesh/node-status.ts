@@ -1,18 +1,27 @@
 // What `meshgate status` shows: this node, its coordinator connection, and each peer with its
-// mesh address, where it is reached, its last handshake and traffic — from the netmap (names,
-// addresses, online) and the device (endpoint, handshake, counters).
+// mesh address, the path its packets take (direct to an endpoint, or through a relay, and why
+// not direct), its last handshake and traffic — from the netmap (names, addresses, online), the
+// path layer (src/nat) and the device (handshake, counters).
 
 import type { PeerStatus } from "../wireguard/device.js";
 import { formatEndpoint } from "../net/endpoint.js";
 import type { Netmap } from "./netmap.js";
 import type { AgentState } from "./node-agent.js";
 
-export interface PeerView {
+// The path to one peer, as the path layer sees it.
+export interface PathView {
+  readonly path: "direct" | "relay" | "none";
+  readonly endpoint: string | null; // the direct address in use
+  readonly relay: string | null; // the relay in use ("tcp http://…", "udp 11.0.0.3:3479 (name)")
+  readonly rttMs: number | null;
+  readonly pathReason: string | null; // why not direct, in words a user can act on
+}
+
+export interface PeerView extends PathView {
   readonly name: string;
   readonly nodeKey: string;
   readonly ipv4: string;
   readonly ipv6: string;
-  readonly endpoint: string | null;
   readonly online: boolean;
   readonly lastHandshakeAt: number | null;
   readonly rxBytes: number;
@@ -27,12 +36,19 @@ export interface NodeStatus {
   readonly peers: readonly PeerView[];
 }
 
+// Without a path layer (no NAT traversal): the device's endpoint is the path.
+function devicePath(device: PeerStatus | undefined): PathView {
+  if (device?.endpoint) return { path: "direct", endpoint: formatEndpoint(device.endpoint), relay: null, rttMs: null, pathReason: null };
+  return { path: "none", endpoint: null, relay: null, rttMs: null, pathReason: "no address of this peer is known" };
+}
+
 export function buildNodeStatus(
   netmap: Netmap | null,
   devicePeers: readonly PeerStatus[],
   coordinator: NodeStatus["coordinator"],
   interfaceName: string,
   listenPort: number,
+  pathOf: (nodeKey: string) => PathView | null = () => null,
 ): NodeStatus {
   const byKey = new Map(devicePeers.map((peer) => [Buffer.from(peer.publicKey).toString("base64"), peer]));
   return {
@@ -54,7 +70,7 @@ export function buildNodeStatus(
           nodeKey: node.nodeKey,
           ipv4: node.ipv4,
           ipv6: node.ipv6,
-          endpoint: device?.endpoint ? formatEndpoint(device.endpoint) : null,
+          ...(pathOf(node.nodeKey) ?? devicePath(device)),
           online: node.online,
           lastHandshakeAt: device?.lastHandshakeWallMs ?? null,
           rxBytes: device?.rxBytes ?? 0,
@@ -98,6 +114,14 @@ function coordinatorLine(status: NodeStatus): string {
   }
 }
 
+// "direct 192.0.2.1:41641 (3 ms)", "relay tcp http://…", "-".
+function formatPath(peer: PathView): string {
+  const rtt = peer.rttMs === null ? "" : ` (${Math.round(peer.rttMs)} ms)`;
+  if (peer.path === "direct") return `direct ${peer.endpoint ?? "?"}${rtt}`;
+  if (peer.path === "relay") return `relay ${peer.relay ?? "?"}${rtt}`;
+  return "-";
+}
+
 // A table readable at a glance.
 export function formatNodeStatus(status: NodeStatus, now: number): string {
   const lines: string[] = [];
@@ -110,15 +134,18 @@ export function formatNodeStatus(status: NodeStatus, now: number): string {
   const rows = status.peers.map((peer) => [
     peer.name,
     peer.ipv4,
-    peer.endpoint ?? "-",
+    formatPath(peer),
     formatAge(peer.lastHandshakeAt, now),
     formatBytes(peer.rxBytes),
     formatBytes(peer.txBytes),
     peer.online ? "online" : "offline",
   ]);
-  const header = ["PEER", "MESH IP", "ENDPOINT", "HANDSHAKE", "RX", "TX", "STATE"];
+  const header = ["PEER", "MESH IP", "PATH", "HANDSHAKE", "RX", "TX", "STATE"];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
   const render = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
   lines.push("", render(header), ...rows.map(render));
+  // Why a path is not direct, under the table: what a user can act on.
+  const reasons = status.peers.filter((peer) => peer.online && peer.path !== "direct" && peer.pathReason !== null);
+  if (reasons.length > 0) lines.push("", ...reasons.map((peer) => `${peer.name}: ${peer.path === "relay" ? "relayed" : "no path"} — ${peer.pathReason}`));
   return lines.join("\n");
 }

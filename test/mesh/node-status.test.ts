@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildNodeStatus, formatAge, formatBytes, formatNodeStatus } from "../../src/mesh/node-status.js";
+import { buildNodeStatus, formatAge, formatBytes, formatNodeStatus, type PathView } from "../../src/mesh/node-status.js";
 import type { Netmap } from "../../src/mesh/netmap.js";
 
 const key = (n: number): string => Buffer.alloc(32, n).toString("base64");
@@ -30,11 +30,30 @@ test("status merges the netmap with the device's view and prints an aligned tabl
     [
       "gateway  100.64.0.9  fd00::6440:9  — connected to http://192.0.2.100:8080",
       "",
-      "PEER   MESH IP     ENDPOINT         HANDSHAKE  RX       TX       STATE",
-      "desk   100.64.0.1  192.0.2.1:41641  12s ago    2.4 MiB  1.5 KiB  online",
-      "phone  100.64.0.2  -                never      0 B      0 B      offline",
+      "PEER   MESH IP     PATH                    HANDSHAKE  RX       TX       STATE",
+      "desk   100.64.0.1  direct 192.0.2.1:41641  12s ago    2.4 MiB  1.5 KiB  online",
+      "phone  100.64.0.2  -                       never      0 B      0 B      offline",
     ].join("\n"),
   );
+});
+
+test("with a path layer: relayed peers show their relay, and why not direct under the table", () => {
+  const now = Date.UTC(2026, 0, 1, 12);
+  const paths: Record<string, PathView> = {
+    [key(1)]: { path: "direct", endpoint: "11.0.0.11:41641", relay: null, rttMs: 3.4, pathReason: null },
+    [key(2)]: { path: "relay", endpoint: null, relay: "tcp http://11.0.0.2:8080", rttMs: 21, pathReason: "both ends behind NATs that change the port per destination, and no port mapping" },
+  };
+  const online = { ...netmap, peers: netmap.peers.map((peer) => ({ ...peer, online: true })) };
+  const status = buildNodeStatus(online, [], { url: "http://11.0.0.2:8080", state: { kind: "connected", since: now } }, "meshgate0", 41641, (k) => paths[k] ?? null);
+  const json = JSON.parse(JSON.stringify(status)) as { peers: Record<string, unknown>[] };
+  assert.deepEqual(json.peers.map((peer) => [peer["name"], peer["path"], peer["endpoint"], peer["relay"], peer["pathReason"]]), [
+    ["desk", "direct", "11.0.0.11:41641", null, null],
+    ["phone", "relay", null, "tcp http://11.0.0.2:8080", paths[key(2)]!.pathReason],
+  ]);
+  const text = formatNodeStatus(status, now);
+  assert.match(text, /desk +100\.64\.0\.1 +direct 11\.0\.0\.11:41641 \(3 ms\)/);
+  assert.match(text, /phone +100\.64\.0\.2 +relay tcp http:\/\/11\.0\.0\.2:8080 \(21 ms\)/);
+  assert.match(text, /\nphone: relayed — both ends behind NATs that change the port per destination, and no port mapping$/);
 });
 
 test("ages and sizes read naturally; a cut-off node says why", () => {
