@@ -1,5 +1,5 @@
 // The coordinator and its administration:
-//   meshgate coordinator [--listen HOST:PORT] [--state-dir DIR] [--advertise-url URL]
+//   meshgate coordinator [--listen HOST:PORT] [--stun-port N] [--state-dir DIR] [--advertise-url URL]
 //   meshgate keys create [--reusable] [--ephemeral] [--expiry 24h] [--description TEXT] [--user NAME] [--json]
 //   meshgate keys list [--json]          meshgate keys revoke <id>
 //   meshgate nodes list [--json]         meshgate nodes remove <name|id>     meshgate nodes expire <name|id>
@@ -9,6 +9,7 @@ import { coordinatorAdminSocket, startCoordinator } from "../daemon/coordinator.
 import { requestJson } from "../io/unix-http-client.js";
 import type { AuthKeyView, NodeView } from "../mesh/coordinator.js";
 import { formatAge } from "../mesh/node-status.js";
+import { STUN_PORT } from "../nat/stun.js";
 import { runUntilSignalled } from "./background.js";
 import { parseArguments, parseDuration, parsePort, UsageError } from "./options.js";
 
@@ -16,11 +17,12 @@ export const DEFAULT_COORDINATOR_STATE_DIR = "/var/lib/meshgate/coordinator";
 const DEFAULT_LISTEN = "0.0.0.0:8080";
 
 export const COORDINATOR_USAGE = [
-  "Usage: meshgate coordinator [--listen HOST:PORT] [--state-dir DIR] [--advertise-url URL]",
+  "Usage: meshgate coordinator [--listen HOST:PORT] [--stun-port N] [--state-dir DIR] [--advertise-url URL]",
   "       meshgate keys create [--reusable] [--ephemeral] [--expiry 24h] [--description TEXT] [--user NAME] [--json]",
   "       meshgate keys list [--json] | keys revoke <id>",
   "       meshgate nodes list [--json] | nodes remove <name|id> | nodes expire <name|id>",
   "",
+  `--stun-port N: answer STUN on UDP ports N and N+1 of the listen host (default ${STUN_PORT}; 0: no STUN).`,
   "Admin commands reach the coordinator through <state-dir>/admin.sock (--state-dir, default",
   "/var/lib/meshgate/coordinator).",
 ].join("\n");
@@ -31,15 +33,24 @@ function splitListen(text: string): { host: string; port: number } {
   return { host: match[1]!.replace(/^\[|\]$/g, ""), port: parsePort(match[2]!, "listen") };
 }
 
+// The STUN port: the server also takes the next one, so 65535 cannot be.
+export function parseStunPort(text: string | undefined): number {
+  const port = text === undefined ? STUN_PORT : parsePort(text, "stun-port");
+  if (port === 65535) throw new UsageError("--stun-port N takes ports N and N+1: use at most 65534 (or 0 for no STUN)");
+  return port;
+}
+
 export async function runCoordinator(args: readonly string[], write: (line: string) => void): Promise<number> {
-  const parsed = parseArguments(args, { listen: "string", "state-dir": "string", "advertise-url": "string", foreground: "boolean" });
+  const parsed = parseArguments(args, { listen: "string", "stun-port": "string", "state-dir": "string", "advertise-url": "string", foreground: "boolean" });
   const stateDir = parsed.strings["state-dir"] ?? DEFAULT_COORDINATOR_STATE_DIR;
   const listen = splitListen(parsed.strings["listen"] ?? DEFAULT_LISTEN);
+  const stunPort = parseStunPort(parsed.strings["stun-port"]);
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const coordinator = await startCoordinator({
     stateDir,
     listenHost: listen.host,
     listenPort: listen.port,
+    stunPort,
     ...(parsed.strings["advertise-url"] !== undefined ? { advertiseUrl: parsed.strings["advertise-url"] } : {}),
     log,
   });

@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { startCoordinator } from "../daemon/coordinator.js";
 import { startMeshNode, type RunningMeshNode } from "../daemon/mesh-node.js";
 import { requestJson } from "../io/unix-http-client.js";
+import { STUN_PORT } from "../nat/stun.js";
 import { runUntilSignalled } from "./background.js";
 import { parseArguments, parsePort, UsageError } from "./options.js";
 
@@ -20,9 +21,10 @@ export async function runStart(args: readonly string[], write: (line: string) =>
   if (host === undefined || portText === undefined) throw new UsageError("--listen must be HOST:PORT");
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 
-  const coordinator = await startCoordinator({ stateDir: join(base, "coordinator"), listenHost: host, listenPort: parsePort(portText, "listen"), log });
+  const coordinator = await startCoordinator({ stateDir: join(base, "coordinator"), listenHost: host, listenPort: parsePort(portText, "listen"), stunPort: STUN_PORT, log });
   write(`crypto core       ok (${coordinator.cryptoVariant} build; RFC 8439 self-test passed)`);
   write(`coordinator       ${coordinator.controlUrl}  (key ${coordinator.publicKey})`);
+  write(`stun              ${coordinator.stunEndpoints.join("  ") || "off"}  (UDP)`);
   write(`admin             meshgate keys|nodes --state-dir ${join(base, "coordinator")}  (the web admin page is not built yet)`);
 
   const createKey = async (): Promise<string> => {

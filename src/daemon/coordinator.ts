@@ -11,6 +11,7 @@ import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
 import { serveTcp, serveUnixSocket, type RunningServer } from "../io/http-server.js";
 import { localEndpoints } from "../io/local-addresses.js";
 import { ensurePrivateDirectory } from "../io/private-files.js";
+import { startStunServer, type RunningStunServer } from "../io/stun-server.js";
 import { createSystemRandom } from "../io/system-random.js";
 import { startSweepJob } from "../jobs/coordinator-sweep.js";
 import { generateUlaPrefix, parsePool, DEFAULT_IPV4_POOL, type AddressPool } from "../mesh/address-allocator.js";
@@ -25,6 +26,7 @@ import { createNetmapPublisher, type NetmapPublisher } from "../mesh/netmap-publ
 import type { NetmapLogLimits } from "../mesh/netmap-log.js";
 import { createPresence } from "../mesh/presence.js";
 import { createSweep, type Sweep } from "../mesh/sweep.js";
+import { respondToStun } from "../nat/stun-responder.js";
 import { formatIpAddress } from "../net/ip-prefix.js";
 import { openCoordinatorStore, type CoordinatorStore } from "../store/coordinator-store.js";
 import { loadOrCreateKeyFile } from "../store/key-file.js";
@@ -40,6 +42,8 @@ export interface CoordinatorOptions {
   // The URL nodes use (printed in join commands); by default http://<first LAN address>:<port>.
   readonly advertiseUrl?: string;
   readonly settings?: Partial<CoordinatorSettings>;
+  // STUN on UDP ports stunPort and stunPort + 1 of listenHost (src/nat/README.md); absent or 0: none.
+  readonly stunPort?: number;
   readonly log: Log;
 }
 
@@ -49,6 +53,8 @@ export interface RunningCoordinator {
   readonly publicKey: string;
   readonly controlUrl: string;
   readonly adminSocket: string;
+  // "host:port" of each STUN socket; empty without STUN.
+  readonly stunEndpoints: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -170,6 +176,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     store.setMeta("ipv6_prefix", ipv6Prefix);
   }
   const servers: RunningServer[] = [];
+  let stun: RunningStunServer | null = null;
   try {
     const parts = composeCoordinator({
       store,
@@ -195,21 +202,28 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     const publicKey = Buffer.from(identity.publicKey).toString("base64");
     const adminSocket = coordinatorAdminSocket(options.stateDir);
     servers.push(await serveUnixSocket(createAdminApp(parts.admin, { publicKey, controlUrl }), adminSocket));
+    if (options.stunPort !== undefined && options.stunPort !== 0) {
+      stun = await startStunServer({ host: options.listenHost, ports: [options.stunPort, options.stunPort + 1], respond: respondToStun, log: options.log });
+    }
+    const stunEndpoints = stun?.endpoints ?? [];
     const sweep = startSweepJob(() => parts.tick(), options.log);
-    options.log(`coordinator ${publicKey} listening on ${control.address}; nodes join at ${controlUrl}; admin socket ${adminSocket}`);
+    options.log(`coordinator ${publicKey} listening on ${control.address}; nodes join at ${controlUrl}; admin socket ${adminSocket}; STUN ${stunEndpoints.join(" ") || "off"}`);
     return {
       cryptoVariant: dataplane.variant,
       publicKey,
       controlUrl,
       adminSocket,
+      stunEndpoints,
       async stop() {
         await sweep.stop();
         parts.stop();
+        await stun?.close();
         for (const server of servers) await server.close();
         store.close();
       },
     };
   } catch (error) {
+    await stun?.close();
     for (const server of servers) await server.close();
     store.close();
     throw error;
