@@ -190,6 +190,8 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       log: options.log,
       sourceOf: tcpPeer,
       onClientGone,
+      // Nodes reach STUN at the host they reach control at (the bound address may be a wildcard).
+      services: { stunPorts: options.stunPort ? [options.stunPort, options.stunPort + 1] : [], relay: false },
     });
     const control = await serveTcp(parts.control.app, options.listenHost, options.listenPort);
     servers.push(control);

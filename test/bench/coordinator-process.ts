@@ -53,7 +53,7 @@ export interface CoordinatorProcess {
 export async function startCoordinatorProcess(): Promise<CoordinatorProcess> {
   const stateDir = mkdtempSync(join(tmpdir(), "meshgate-bench-coordinator-"));
   const nodeArgs = (process.env["MESHGATE_BENCH_COORDINATOR_NODE_ARGS"] ?? "").split(" ").filter((arg) => arg !== "");
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN, "coordinator", "--listen", "127.0.0.1:0", "--state-dir", stateDir], { stdio: ["ignore", "pipe", "pipe"] });
+  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, MAIN, "coordinator", "--listen", "127.0.0.1:0", "--stun-port", "0", "--state-dir", stateDir], { stdio: ["ignore", "pipe", "pipe"] });
   const log: string[] = [];
   child.stderr!.setEncoding("utf8").on("data", (text: string) => {
     log.push(...text.split("\n").filter((line) => line !== ""));
