@@ -166,9 +166,13 @@ export class PeerPathState {
     this.lastPingReceivedAt = now;
     const candidate = this.candidates.addFromPing(from, this.best);
     this.send(actions, from, { type: "pong", txid, observed: from });
-    // Its ping shows its NAT is open towards us now: a ping back gets through where our earlier
-    // ones may not have (hole punching). As frequent as the peer's own pings (txids are unique).
-    if (!this.trusted(candidate, now)) this.ping(now, candidate, actions);
+    // A ping back, as frequent at most as the peer's own pings (txids are unique):
+    // - at once when the source is not trusted: its ping shows its NAT is open towards us now,
+    //   so ours gets through where earlier ones may not have (hole punching);
+    // - else once a heartbeat interval: a node that only receives (no onDataSent, so no
+    //   heartbeats of its own) keeps its path in step with the sender's heartbeats instead of
+    //   flapping to the relay each time its trust lapses.
+    if (!this.trusted(candidate, now) || now >= candidate.lastPingAt! + T.HEARTBEAT_INTERVAL_MS) this.ping(now, candidate, actions);
   }
 
   // True when the pong counted. It may come from another address than the one pinged (a

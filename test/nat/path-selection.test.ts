@@ -77,6 +77,19 @@ describe("path selection", () => {
     assert.ok(a.sent.some((s) => s.at === resumed && s.kind === "ping"));
   });
 
+  test("a node that only receives keeps its direct path in step with the sender's heartbeats, without flapping", () => {
+    const net = new PathNetwork(27);
+    const a = net.addNode("a");
+    const b = net.addNode("b");
+    net.setRelays({ tcp: true });
+    net.netmap();
+    net.startTraffic(a, b);
+    net.runUntil(40_000);
+    assert.deepEqual(b.paths.map((p) => [p.at, p.path.kind]), [[0, "tcp-relay"], [30, "direct"]]);
+    const pings = b.sent.filter((s) => s.kind === "ping").length;
+    assert.ok(pings <= 40_000 / HEARTBEAT_INTERVAL_MS + 1, `b pings no more than a heartbeat would (${pings})`);
+  });
+
   test("an idle peer's direct path lapses to the relay at the trust time, once", () => {
     const net = new PathNetwork(24);
     const a = net.addNode("a");
