@@ -44,5 +44,8 @@ export const MAX_NETMAP_CANDIDATES = 16; // the first, most preferred, of the ne
 export const MAX_CALL_ME_MAYBE_CANDIDATES = 16; // also the most a callMeMaybe carries
 export const MAX_DISCOVERED_CANDIDATES = 8; // source addresses of pings, oldest dropped first
 export const MAX_OUTSTANDING_PINGS = 64; // per peer, oldest dropped first
-export const MAX_ANSWERED_TXIDS = 256; // per peer: ~60 s of pings to 16 candidates every 5 s
+// Per peer. A replay older than this many of the peer's pings is answered again (one pong, and
+// its source becomes a ping-learnt candidate): 256 covers 30 s of the worst case (40 candidates
+// probed every 5 s) and minutes of the usual few.
+export const MAX_ANSWERED_TXIDS = 256;
 export const MAX_OBSERVED_ENDPOINTS = 8; // our own endpoints as peers see them
