@@ -41,9 +41,14 @@ const prefixSet = (prefixes: readonly IpPrefix[]): string => prefixes.map(format
 const endpointText = (endpoint: Endpoint): string => `${endpoint.host}|${endpoint.port}`;
 
 // What to change on the device so its peers are `desired`. A peer whose AllowedIPs differ gets
-// them replaced; its endpoint is set only when it has none or one the netmap no longer lists
-// (an endpoint learned by roaming is kept while it is still a known address of the peer).
-export function reconcilePeers(desired: readonly DesiredPeer[], current: readonly PeerStatus[]): ReconcilePlan {
+// them replaced. Its endpoint: with `pathEndpointOf` (a path layer routes the peer, src/nat),
+// always that one, not roaming; otherwise set only when it has none or one the netmap no longer
+// lists (an endpoint learned by roaming is kept while it is still a known address of the peer).
+export function reconcilePeers(
+  desired: readonly DesiredPeer[],
+  current: readonly PeerStatus[],
+  pathEndpointOf?: (peerKey: string) => Endpoint,
+): ReconcilePlan {
   const existing = new Map(current.map((peer) => [keyOf(peer.publicKey), peer]));
   const wanted = new Set(desired.map((peer) => keyOf(peer.publicKey)));
   const remove = current.filter((peer) => !wanted.has(keyOf(peer.publicKey))).map((peer) => peer.publicKey);
@@ -51,14 +56,20 @@ export function reconcilePeers(desired: readonly DesiredPeer[], current: readonl
   for (const peer of desired) {
     const now = existing.get(keyOf(peer.publicKey));
     const ipsChanged = now === undefined || prefixSet(now.allowedIps) !== prefixSet(peer.allowedIps);
-    const known = new Set(peer.endpoints.map(endpointText));
-    const endpointStale = now === undefined || now.endpoint === null || !known.has(endpointText(now.endpoint));
-    const endpoint = endpointStale ? peer.endpoints[0] : undefined;
+    let endpoint: Endpoint | undefined;
+    if (pathEndpointOf !== undefined) {
+      const fixed = pathEndpointOf(keyOf(peer.publicKey));
+      if (now === undefined || now.endpoint === null || endpointText(now.endpoint) !== endpointText(fixed)) endpoint = fixed;
+    } else {
+      const known = new Set(peer.endpoints.map(endpointText));
+      const endpointStale = now === undefined || now.endpoint === null || !known.has(endpointText(now.endpoint));
+      endpoint = endpointStale ? peer.endpoints[0] : undefined;
+    }
     if (!ipsChanged && endpoint === undefined) continue;
     upsert.push({
       publicKey: peer.publicKey,
       ...(ipsChanged ? { allowedIps: peer.allowedIps, replaceAllowedIps: true } : {}),
-      ...(endpoint !== undefined ? { endpoint } : {}),
+      ...(endpoint !== undefined ? { endpoint, ...(pathEndpointOf !== undefined ? { roaming: false } : {}) } : {}),
     });
   }
   return { remove, upsert };

@@ -60,3 +60,17 @@ test("reconcile: add new, remove gone, leave unchanged peers alone, keep a roame
   const moved = reconcilePeers(desiredPeers(map(2, [node(1, { endpoints: ["203.0.113.1:41641"] })])), [current[0]!]);
   assert.deepEqual(moved.upsert, [{ publicKey: Uint8Array.from(Buffer.from(key(1), "base64")), endpoint: { host: "203.0.113.1", port: 41641 } }], "an endpoint the netmap no longer lists is replaced");
 });
+
+test("reconcile with a path layer: every peer's endpoint is its path endpoint (that very object), not roaming; set once", () => {
+  const paths = new Map<string, { host: string; port: number }>();
+  const pathOf = (peerKey: string) => paths.get(peerKey) ?? paths.set(peerKey, Object.freeze({ host: `100::${paths.size + 1}`, port: 1 })).get(peerKey)!;
+  const desired = desiredPeers(map(1, [node(1), node(2)]));
+  const first = reconcilePeers(desired, [], pathOf);
+  assert.deepEqual(first.upsert.map((settings) => [settings.endpoint, settings.roaming]), [[pathOf(key(1)), false], [pathOf(key(2)), false]]);
+  assert.equal(first.upsert[0]!.endpoint, pathOf(key(1)), "the same object: the packet loop recognises it by identity");
+  const applied: PeerStatus[] = first.upsert.map((settings) => ({
+    publicKey: settings.publicKey, presharedKey: null, endpoint: settings.endpoint!, persistentKeepaliveSeconds: 0,
+    allowedIps: [...settings.allowedIps!], rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null, hasSession: false, drops: {},
+  }));
+  assert.deepEqual(reconcilePeers(desired, applied, pathOf).upsert, [], "nothing changes once set");
+});
