@@ -1,6 +1,8 @@
 // The TCP relay as the coordinator runs it (startCoordinator: real HTTP on loopback, no root):
 // enrolled nodes get in on the control port, a key the coordinator does not know does not, a
 // removed node is cut off within seconds, and stopping the coordinator ends relay connections.
+// Then the same parts in memory on a fake clock (composeCoordinator): when exactly an expired
+// and a removed node lose the relay.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,7 +19,8 @@ import { createControlClient } from "../../src/mesh/control-client.js";
 import { createRelayClient } from "../../src/nat/relay-client.js";
 import { RELAY_PATH, RELAY_UPGRADE_TOKEN } from "../../src/nat/relay-protocol.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
-import { identity, x25519, type Identity } from "./relay-fixture.js";
+import { CoordinatorFixture, report } from "../mesh/coordinator-fixture.js";
+import { identity, MemoryRelay, x25519, type Identity } from "./relay-fixture.js";
 
 async function until(what: string, condition: () => boolean, limitMs = 30_000): Promise<void> {
   const start = Date.now();
@@ -74,5 +77,40 @@ test("the coordinator's relay takes its registered nodes, refuses others, and cu
     await coordinator.stop();
     for (const connection of connections) connection.stop();
     rmSync(stateDir, { recursive: true, force: true });
+  }
+});
+
+test("composed as the daemon composes it: an expired key is cut off at the 5-second recheck, a removed node at the next tick", async () => {
+  const f = new CoordinatorFixture();
+  try {
+    const alice = f.newIdentity();
+    const bob = f.newIdentity();
+    const authKey = f.key({ reusable: true });
+    await f.client(alice).call({ op: "enroll", authKey, ...report, hostname: "alice" });
+    await f.client(bob).call({ op: "enroll", authKey, ...report, hostname: "bob" });
+    const relay = new MemoryRelay({ server: f.parts.relay });
+    const link = (who: Identity) => relay.attach(createRelayClient({ identity: who, serverKey: f.identity.publicKey, x25519, random: createSeededRandom(1) }));
+    const a = link(alice);
+    const b = link(bob);
+    const stranger = link(identity(54));
+    for (const node of [a, b, stranger]) node.run(1_000, node.client.start(1_000));
+    assert.equal(a.client.status().phase, "ready");
+    assert.equal(b.client.status().phase, "ready");
+    assert.equal(stranger.client.status().phase, "error");
+    relay.tick(1_000);
+
+    f.coordinator.expireNode("bob");
+    relay.tick(1_001);
+    assert.equal(b.client.status().phase, "ready", "an expiry waits for the recheck");
+    relay.tick(6_000);
+    assert.equal(b.client.status().phase, "error");
+    assert.match(b.client.status().text, /no longer a registered, unexpired node/);
+
+    f.coordinator.removeNode("alice");
+    relay.tick(6_001);
+    assert.equal(a.client.status().phase, "error", "a removal is heard at once");
+    assert.equal(f.parts.relay.stats().revoked, 2);
+  } finally {
+    f.close();
   }
 });

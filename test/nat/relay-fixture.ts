@@ -100,7 +100,7 @@ export function connect(harness: ServerHarness, who: Identity, now: number, sour
 export class MemoryRelay {
   private readonly links = new Map<number, MemoryLink>();
 
-  constructor(readonly harness: ServerHarness) {}
+  constructor(readonly harness: Pick<ServerHarness, "server">) {}
 
   attach(client: RelayClient, source = "192.0.2.50"): MemoryLink {
     return new MemoryLink(this, client, source);
