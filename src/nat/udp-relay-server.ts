@@ -59,8 +59,8 @@ export interface UdpRelayServerDeps {
   readonly isAllowed: (nodeKey: Uint8Array) => boolean;
   readonly log: (line: string) => void;
   readonly limits?: Partial<UdpRelayServerLimits>;
-  // When the first secret is made (monotonic ms).
-  readonly now: number;
+  // When the core is made (monotonic ms): the first secret's and the proof budget's start.
+  readonly createdAt: number;
 }
 
 export interface UdpRelayDatagram {
@@ -131,7 +131,7 @@ export function createUdpRelayServer(deps: UdpRelayServerDeps): UdpRelayServer {
   const byKey = new Map<string, Binding>();
   const byAddress = new Map<string, Binding>();
   const perSource = new KeyedTokenBuckets(limits.perSource, limits.trackedSources);
-  const proofBudget = new TokenBucket(limits.proofBudget, deps.now);
+  const proofBudget = new TokenBucket(limits.proofBudget, deps.createdAt);
   const log = createRelayLog("udp relay", deps.log);
   const counters: UdpRelayServerCounters = {
     binds: 0, bound: 0, forwarded: 0, forwardedBytes: 0, malformed: 0, unexpected: 0, rateLimited: 0, notAllowed: 0,
@@ -145,7 +145,7 @@ export function createUdpRelayServer(deps: UdpRelayServerDeps): UdpRelayServer {
   };
   let secret = newSecret();
   let previousSecret: MacUnderKey | null = null;
-  let rotateAt = deps.now + limits.secretRotationMs;
+  let rotateAt = deps.createdAt + limits.secretRotationMs;
 
   const refuse = (now: number, reason: keyof UdpRelayServerCounters, from: Endpoint, detail: string): null => {
     counters[reason]++;

@@ -67,7 +67,7 @@ async function node(who: Identity, relayPort: number): Promise<Node> {
 
 test("two nodes bind at a UDP relay on loopback and exchange packets by node key", async () => {
   const allowed = new Set([alice, bob].map((who) => b64(who.publicKey)));
-  const core = createUdpRelayServer({ identity: relayNode, x25519, random: createSeededRandom(2), isAllowed: (key) => allowed.has(b64(key)), log: () => undefined, now: monotonicMs() });
+  const core = createUdpRelayServer({ identity: relayNode, x25519, random: createSeededRandom(2), isAllowed: (key) => allowed.has(b64(key)), log: () => undefined, createdAt: monotonicMs() });
   const relay = await startUdpRelay(0, { core, now: monotonicMs, log: () => undefined, hosts: ["127.0.0.1"] });
   const a = await node(alice, relay.port);
   const b = await node(bob, relay.port);

@@ -24,7 +24,7 @@ interface Peer {
 }
 
 function world() {
-  const server = createUdpRelayServer({ identity: relayNode, x25519, random: createSeededRandom(1), isAllowed: (key) => [alice, bob].some((who) => b64(who.publicKey) === b64(key)), log: () => undefined, now: 0 });
+  const server = createUdpRelayServer({ identity: relayNode, x25519, random: createSeededRandom(1), isAllowed: (key) => [alice, bob].some((who) => b64(who.publicKey) === b64(key)), log: () => undefined, createdAt: 0 });
   const peers = new Map<string, Peer>();
   let lossy = false;
   const peer = (who: Identity, at: Endpoint): Peer => {

@@ -23,7 +23,7 @@ function harness(limits: Partial<UdpRelayServerLimits> = {}) {
   const allowed = new Set([alice, bob].map((who) => b64(who.publicKey)));
   const logs: string[] = [];
   const counting = countingX25519();
-  const server = createUdpRelayServer({ identity: relayNode, x25519: counting, random: createSeededRandom(3), isAllowed: (key) => allowed.has(b64(key)), log: (line) => logs.push(line), limits, now: 0 });
+  const server = createUdpRelayServer({ identity: relayNode, x25519: counting, random: createSeededRandom(3), isAllowed: (key) => allowed.has(b64(key)), log: (line) => logs.push(line), limits, createdAt: 0 });
   return { server, allowed, logs, dh: () => counting.dh };
 }
 
