@@ -1,5 +1,6 @@
 // Composition root of a mesh coordinator: its key and store, the control API for nodes (HTTP),
-// the admin API for the CLI (a unix socket only root can open), and the sweep job.
+// the TCP relay on the same port (an HTTP upgrade), the admin API for the CLI (a unix socket
+// only root can open), and the sweep job.
 // composeCoordinator wires the parts of src/mesh (see src/mesh/coordinator.ts) around a store;
 // startCoordinator adds the edges: files, sockets, clocks, timers.
 
@@ -9,6 +10,7 @@ import type { ServerResponse } from "node:http";
 import type { Context } from "hono";
 import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
 import { serveTcp, serveUnixSocket, type RunningServer } from "../io/http-server.js";
+import { createRelayUpgrade } from "../io/relay-upgrade.js";
 import { localEndpoints } from "../io/local-addresses.js";
 import { ensurePrivateDirectory } from "../io/private-files.js";
 import { startStunServer, type RunningStunServer } from "../io/stun-server.js";
@@ -19,13 +21,15 @@ import { createAdminApp } from "../mesh/admin-http.js";
 import { createAdminOperations, type AdminOperations } from "../mesh/admin-operations.js";
 import { createCoordinatorChannel, type ChannelCrypto } from "../mesh/control-channel.js";
 import { createControlService, type ControlService } from "../mesh/control-service.js";
-import { DEFAULT_COORDINATOR_SETTINGS, type CoordinatorSettings } from "../mesh/coordinator.js";
 import type { CoordinatorServices } from "../mesh/control-protocol.js";
+import { DEFAULT_COORDINATOR_SETTINGS, isKeyExpired, type CoordinatorSettings } from "../mesh/coordinator.js";
 import { createControlServer, type ControlLimits, type ControlServer } from "../mesh/coordinator-http.js";
 import { createNetmapPublisher, type NetmapPublisher } from "../mesh/netmap-publisher.js";
 import type { NetmapLogLimits } from "../mesh/netmap-log.js";
 import { createPresence } from "../mesh/presence.js";
 import { createSweep, type Sweep } from "../mesh/sweep.js";
+import { RELAY_PATH, RELAY_UPGRADE_TOKEN } from "../nat/relay-protocol.js";
+import { createRelayServer, RELAY_SERVER_TICK_MS, type RelayServer } from "../nat/relay-server.js";
 import { respondToStun } from "../nat/stun-responder.js";
 import { formatIpAddress } from "../net/ip-prefix.js";
 import { openCoordinatorStore, type CoordinatorStore } from "../store/coordinator-store.js";
@@ -68,6 +72,8 @@ export interface CoordinatorParts {
   readonly sweep: Sweep;
   readonly publisher: NetmapPublisher;
   readonly control: ControlServer;
+  // The TCP relay's core (src/io/relay-upgrade.ts serves it on the control port).
+  readonly relay: RelayServer;
   // The sweep's tick: what time changed, then the control server's housekeeping.
   tick(): void;
   // Last tick (saves the last-seen times), then no more changes; waiting polls wake.
@@ -119,7 +125,22 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
     ...(deps.limits !== undefined ? { limits: deps.limits } : {}),
     ...(deps.services !== undefined ? { services: deps.services } : {}),
   });
-  publisher.onNodeGone((nodeKey) => control.nodeGone(nodeKey));
+  // Registered, unexpired nodes may use the relay; it asks again every 5 s (expiry) and at its
+  // next tick after a node is removed.
+  const relay = createRelayServer({
+    identity: deps.identity,
+    x25519: deps.noise.x25519,
+    random: deps.noise.random,
+    isAllowed: (nodeKey) => {
+      const node = deps.store.nodes.byKey(Buffer.from(nodeKey).toString("base64"));
+      return node !== null && !isKeyExpired(node, deps.wallClock());
+    },
+    log: deps.log,
+  });
+  publisher.onNodeGone((nodeKey) => {
+    control.nodeGone(nodeKey);
+    relay.revalidate();
+  });
   const sweep = createSweep(context, publisher, presence);
   return {
     service,
@@ -127,6 +148,7 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
     sweep,
     publisher,
     control,
+    relay,
     tick() {
       sweep.run();
       control.tick();
@@ -191,9 +213,10 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       sourceOf: tcpPeer,
       onClientGone,
       // Nodes reach STUN at the host they reach control at (the bound address may be a wildcard).
-      services: { stunPorts: options.stunPort ? [options.stunPort, options.stunPort + 1] : [], relay: false },
+      services: { stunPorts: options.stunPort ? [options.stunPort, options.stunPort + 1] : [], relay: true },
     });
-    const control = await serveTcp(parts.control.app, options.listenHost, options.listenPort);
+    const relay = createRelayUpgrade({ core: parts.relay, path: RELAY_PATH, token: RELAY_UPGRADE_TOKEN, now: monotonicMs, tickMs: RELAY_SERVER_TICK_MS });
+    const control = await serveTcp(parts.control.app, options.listenHost, options.listenPort, relay);
     servers.push(control);
     const port = Number(control.address.split(":").at(-1));
     // A specific listen address is where nodes must come; a wildcard one, the first LAN address.
