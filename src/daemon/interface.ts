@@ -4,7 +4,7 @@
 
 import type { Dataplane } from "../dataplane/dataplane.js";
 import { createHandshakeLoadReport } from "../interface/handshake-load-report.js";
-import { createPacketLoop, type PacketLoop } from "../interface/packet-loop.js";
+import { createPacketLoop, type PacketLoop, type SideChannel } from "../interface/packet-loop.js";
 import { createUapiHandler, type InterfaceSettings } from "../interface/uapi-handler.js";
 import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
 import { replaceAddress, replaceRoute, setLinkMtu, setLinkUp } from "../io/ip-command.js";
@@ -31,6 +31,8 @@ export interface InterfaceOptions {
   readonly listenPort: number;
   readonly fwmark: number;
   readonly peers: readonly PeerSettings[];
+  // Other protocols on the UDP socket, and peers a path layer routes (a mesh node's, src/nat).
+  readonly sideChannel?: SideChannel;
   readonly log: Log;
 }
 
@@ -93,6 +95,7 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
         log(`${options.name} was removed from outside (errno ${errno}); shutting down`);
         void stop();
       },
+      ...(options.sideChannel !== undefined ? { sideChannel: options.sideChannel } : {}),
     });
     for (const peer of options.peers) loop.apply(device.upsertPeer(monotonicMs(), peer));
     loop.start();

@@ -14,7 +14,7 @@ import type { ControlClient } from "../mesh/control-client.js";
 import { desiredPeers, reconcilePeers } from "../mesh/desired-peers.js";
 import type { Netmap, NetmapNode } from "../mesh/netmap.js";
 import { joinMesh } from "../mesh/join.js";
-import { createNodeAgent } from "../mesh/node-agent.js";
+import { createNodeAgent, type NodeAgent } from "../mesh/node-agent.js";
 import { createNodeApiApp } from "../mesh/node-api-http.js";
 import { buildNodeStatus } from "../mesh/node-status.js";
 import { formatIpAddress, parseIpAddress } from "../net/ip-prefix.js";
@@ -23,6 +23,7 @@ import { openNodeStore } from "../store/node-store.js";
 import { clampPrivateKey, createFastestX25519 } from "../wireguard/x25519.js";
 import { checkedDataplane } from "./checked-dataplane.js";
 import { bringUpInterface, type Log } from "./interface.js";
+import { createMeshConnectivity } from "./mesh-connectivity.js";
 
 export interface MeshNodeOptions {
   readonly stateDir: string;
@@ -32,6 +33,8 @@ export interface MeshNodeOptions {
   // Joining (or renewing): the coordinator URL and an auth key; without them, the saved ones.
   readonly coordinatorUrl?: string;
   readonly authKey?: string;
+  // Relay UDP for other nodes on this port (meshgate up --relay-port); absent: no relay.
+  readonly relayPort?: number;
   readonly log: Log;
 }
 
@@ -62,8 +65,9 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
   let client: ControlClient;
   let self: NetmapNode;
   let coordinatorUrl: string;
+  let coordinatorKey: Uint8Array;
   try {
-    ({ client, self, coordinatorUrl } = await joinMesh({
+    ({ client, self, coordinatorUrl, coordinatorKey } = await joinMesh({
       store,
       identity,
       noise,
@@ -80,6 +84,20 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     throw error;
   }
 
+  // NAT traversal: STUN, path discovery, the relays. The agent it reports through comes later.
+  let agent: NodeAgent | null = null;
+  const connectivity = createMeshConnectivity({
+    crypto: dataplane.crypto,
+    x25519: noise.x25519,
+    random: randomSource,
+    identity,
+    coordinatorUrl,
+    coordinatorKey,
+    relayPort: options.relayPort ?? null,
+    onReportChanged: () => agent?.reportChanged(),
+    log: options.log,
+  });
+
   // The mesh routes: the whole 100.64.0.0/10 and the mesh's ULA /48 go into the interface.
   const ula = parseIpAddress(self.ipv6)!.bytes.slice();
   ula.fill(0, 6);
@@ -95,25 +113,34 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     listenPort: options.listenPort,
     fwmark: 0,
     peers: [],
+    sideChannel: connectivity.sideChannel,
     log: options.log,
   }).catch((error: unknown) => {
     store.close();
     throw error;
   });
   port = running.listenPort;
+  await connectivity.attach(running.loop, () => localEndpoints(port, [options.interfaceName])).catch(async (error: unknown) => {
+    await running.stop();
+    store.close();
+    throw error;
+  });
 
+  // Peers get their path endpoint (the path layer routes them); the path layer gets the map.
   const apply = (netmap: Netmap | null): void => {
-    const plan = reconcilePeers(netmap === null ? [] : desiredPeers(netmap), running.device.peers());
+    const plan = reconcilePeers(netmap === null ? [] : desiredPeers(netmap), running.device.peers(), connectivity.pathEndpointOf);
     for (const key of plan.remove) running.device.removePeer(key);
     for (const settings of plan.upsert) running.loop.apply(running.device.upsertPeer(monotonicMs(), settings));
+    connectivity.setNetmap(netmap);
   };
   const saved = store.loadNetmap();
   const initial = saved === null ? null : (JSON.parse(saved.body) as Netmap);
   apply(initial); // the last known mesh, before the coordinator answers (or if it is down)
 
-  const agent = createNodeAgent({
+  const nodeAgent = createNodeAgent({
     client,
-    report,
+    // What peers need to reach this node: the path layer's candidates, not only local addresses.
+    report: () => ({ hostname: options.hostname, listenPort: port, ...connectivity.report() }),
     initial,
     onNetmap: (netmap) => {
       store.saveNetmap(netmap.version, JSON.stringify(netmap), wallClockMs());
@@ -121,6 +148,7 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
       options.log(`netmap ${netmap.version}: ${netmap.peers.length} peer(s)`);
     },
     onCutOff: () => apply(null),
+    onServices: (services) => connectivity.setServices(services),
     sleep: (ms, abort) => new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       abort.addEventListener("abort", () => (clearTimeout(timer), resolve(undefined)), { once: true });
@@ -128,18 +156,23 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     wallClock: wallClockMs,
     log: options.log,
   });
-  agent.start();
+  agent = nodeAgent;
+  nodeAgent.start();
   const statusSocket = nodeStatusSocket(options.stateDir);
   const api = await serveUnixSocket(
-    createNodeApiApp(() => buildNodeStatus(agent.netmap, running.device.peers(), { url: coordinatorUrl, state: agent.state }, running.name, running.listenPort)),
+    createNodeApiApp(
+      () => buildNodeStatus(nodeAgent.netmap, running.device.peers(), { url: coordinatorUrl, state: nodeAgent.state }, running.name, running.listenPort, connectivity.pathView),
+      () => connectivity.netcheck(),
+    ),
     statusSocket,
   );
   options.log(`${self.name} is on the mesh as ${self.ipv4} / ${self.ipv6} (interface ${running.name}, UDP port ${running.listenPort})`);
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
-      agent.stop();
+      nodeAgent.stop();
       await api.close();
+      await connectivity.stop();
       await running.stop();
       store.close();
     })());

@@ -20,6 +20,8 @@ export interface RelayConnectionDeps {
   // A packet that came through the relay (views; copy what is kept past the call).
   readonly onPacket: (from: Uint8Array, packet: Uint8Array) => void;
   readonly onPeerGone?: (key: Uint8Array) => void;
+  // After every event, with the core's status (a path layer watches for "ready").
+  readonly onStatus?: (status: RelayClientStatus) => void;
   readonly log: (line: string) => void;
 }
 
@@ -155,6 +157,7 @@ export function startRelayConnection(deps: RelayConnectionDeps): RelayConnection
       }
     }
     report();
+    deps.onStatus?.(core.status());
     arm();
   }
 

@@ -33,6 +33,7 @@ export interface Joined {
   readonly client: ControlClient;
   readonly self: NetmapNode;
   readonly coordinatorUrl: string;
+  readonly coordinatorKey: Uint8Array; // pinned: the relay proves itself with it too
 }
 
 const SETTING_URL = "coordinator_url";
@@ -62,7 +63,8 @@ export async function joinMesh(options: JoinOptions): Promise<Joined> {
       throw new JoinError("this node has not joined a mesh yet: run meshgate up --coordinator URL --auth-key KEY");
     }
     const url = options.coordinatorUrl ?? savedUrl;
-    return { client: client(options, url, Buffer.from(savedKey, "base64")), self: JSON.parse(savedSelf) as NetmapNode, coordinatorUrl: url };
+    const pinned = Uint8Array.from(Buffer.from(savedKey, "base64"));
+    return { client: client(options, url, pinned), self: JSON.parse(savedSelf) as NetmapNode, coordinatorUrl: url, coordinatorKey: pinned };
   }
 
   const parsed = parseAuthKey(options.authKey);
@@ -93,7 +95,7 @@ export async function joinMesh(options: JoinOptions): Promise<Joined> {
   store.setSetting(SETTING_URL, url);
   store.setSetting(SETTING_KEY, coordinatorKey);
   store.setSetting(SETTING_SELF, JSON.stringify(self));
-  return { client: control, self, coordinatorUrl: url };
+  return { client: control, self, coordinatorUrl: url, coordinatorKey: parsed.coordinatorKey };
 }
 
 async function enroll(control: ControlClient, options: JoinOptions): Promise<NetmapNode> {

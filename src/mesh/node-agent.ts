@@ -6,7 +6,7 @@
 // expired) stops the loop and cuts the node off.
 
 import { ControlRefusal, type ControlClient } from "./control-client.js";
-import type { NodeReport } from "./control-protocol.js";
+import type { CoordinatorServices, NodeReport } from "./control-protocol.js";
 import { applyNetmapUpdate, type Netmap } from "./netmap.js";
 
 export type AgentState =
@@ -21,6 +21,8 @@ export interface NodeAgentDeps {
   readonly initial: Netmap | null;
   readonly onNetmap: (netmap: Netmap) => void;
   readonly onCutOff: (refusal: ControlRefusal) => void;
+  // What the coordinator offers (STUN, relay), from each report's answer.
+  readonly onServices?: (services: CoordinatorServices) => void;
   readonly sleep: (ms: number, abort: AbortSignal) => Promise<void>;
   readonly wallClock: () => number;
   readonly log: (line: string) => void;
@@ -29,6 +31,8 @@ export interface NodeAgentDeps {
 export interface NodeAgent {
   start(): void;
   stop(): void;
+  // What report() returns changed (new endpoints): tell the coordinator now, not at the next poll.
+  reportChanged(): void;
   readonly state: AgentState;
   readonly netmap: Netmap | null;
 }
@@ -42,18 +46,34 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
   let netmap = deps.initial;
   let state: AgentState = { kind: "connecting" };
   let controller: AbortController | null = null;
+  let reported: string | null = null;
+  let reporting: Promise<void> | null = null;
+
+  // Reports when what report() says differs from what the coordinator last took (one report
+  // call at a time; the long poll may be open meanwhile).
+  const sendReport = async (abort: AbortSignal): Promise<void> => {
+    while (reporting !== null) await reporting.catch(() => undefined);
+    const report = deps.report();
+    const reportText = JSON.stringify(report);
+    if (reportText === reported) return;
+    reporting = (async () => {
+      const answer = await deps.client.call({ op: "report", ...report }, abort);
+      reported = reportText;
+      if (answer.op === "report" && answer.services !== undefined) deps.onServices?.(answer.services);
+    })();
+    try {
+      await reporting;
+    } finally {
+      reporting = null;
+    }
+  };
 
   const loop = async (abort: AbortSignal): Promise<void> => {
     let retryMs = FIRST_RETRY_MS;
-    let reported: string | null = null;
+    reported = null;
     while (!abort.aborted) {
       try {
-        const report = deps.report();
-        const reportText = JSON.stringify(report);
-        if (reportText !== reported) {
-          await deps.client.call({ op: "report", ...report }, abort);
-          reported = reportText;
-        }
+        await sendReport(abort);
         const answer = await deps.client.call({ op: "poll", version: netmap?.version ?? 0 }, abort);
         if (answer.op !== "poll") throw new Error(`expected a poll answer, got ${answer.op}`);
         if (state.kind !== "connected") {
@@ -96,6 +116,11 @@ export function createNodeAgent(deps: NodeAgentDeps): NodeAgent {
     stop() {
       controller?.abort();
       controller = null;
+    },
+    reportChanged() {
+      // Between polls the loop reports anyway; a failure here is retried by the loop's next turn.
+      if (controller === null || state.kind !== "connected") return;
+      void sendReport(controller.signal).catch(() => (reported = null));
     },
     get state() {
       return state;
