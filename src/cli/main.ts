@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordinator.js";
+import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
 import { MESH_USAGE, runDown, runStatus, runUp } from "./mesh.js";
 import { UsageError } from "./options.js";
 import { runStart } from "./start.js";
@@ -20,7 +21,9 @@ const COMMANDS: Record<string, Command> = {
   start: { summary: "run the appliance: a coordinator and a node, with embedded defaults", usage: "Usage: meshgate start [--state-dir DIR] [--listen HOST:PORT]", run: runStart },
   up: { summary: "join the mesh (--coordinator URL --auth-key KEY), or come back to it", usage: MESH_USAGE, run: runUp },
   down: { summary: "leave the mesh (this node keeps its identity)", usage: MESH_USAGE, run: runDown },
-  status: { summary: "this node and its peers (--json)", usage: MESH_USAGE, run: runStatus },
+  status: { summary: "this node and its peers, with the path to each (--json)", usage: MESH_USAGE, run: runStatus },
+  netcheck: { summary: "what this node's network allows: UDP, public endpoint, NAT type, relay (--json)", usage: DIAGNOSE_USAGE, run: runNetcheck },
+  ping: { summary: "ping a peer through the mesh, with the path each reply took", usage: DIAGNOSE_USAGE, run: runPing },
   coordinator: { summary: "run a mesh coordinator", usage: COORDINATOR_USAGE, run: runCoordinator },
   keys: { summary: "create, list or revoke pre-auth keys (on the coordinator)", usage: COORDINATOR_USAGE, run: runKeys },
   nodes: { summary: "list, remove or expire nodes (on the coordinator)", usage: COORDINATOR_USAGE, run: runNodes },

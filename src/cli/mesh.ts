@@ -26,6 +26,7 @@ export const MESH_USAGE = [
   "up options: --auth-key KEY, --auth-key - (read from stdin) or --auth-key-file PATH (no key",
   "            on a command line), --state-dir DIR (default /var/lib/meshgate/node),",
   "            --interface NAME (meshgate0), --port N (UDP, 41641), --hostname NAME (this machine's),",
+  "            --relay-port N (relay UDP for other nodes on port N: for a node with a public address),",
   "            --foreground",
 ].join("\n");
 
@@ -42,8 +43,11 @@ async function statusAnswers(stateDir: string): Promise<boolean> {
 
 export async function runUp(args: readonly string[], write: (line: string) => void): Promise<number> {
   const parsed = parseArguments(args, {
-    coordinator: "string", "auth-key": "string", "auth-key-file": "string", "state-dir": "string", interface: "string", port: "string", hostname: "string", foreground: "boolean",
+    coordinator: "string", "auth-key": "string", "auth-key-file": "string", "state-dir": "string", interface: "string", port: "string", hostname: "string",
+    "relay-port": "string", foreground: "boolean",
   });
+  const relayPort = parsed.strings["relay-port"] === undefined ? undefined : parsePort(parsed.strings["relay-port"], "relay-port");
+  if (relayPort === 0) throw new UsageError("--relay-port must be a port from 1 to 65535 (other nodes need to know it)");
   if (parsed.operands.length > 0) throw new UsageError(`unexpected operand(s) after the options\n\n${MESH_USAGE}`);
   const stateDir = parsed.strings["state-dir"] ?? DEFAULT_NODE_STATE_DIR;
   const authKey = readAuthKey(parsed, () => readFileSync(0, "utf8"));
@@ -66,6 +70,7 @@ export async function runUp(args: readonly string[], write: (line: string) => vo
     hostname: parsed.strings["hostname"] ?? hostname(),
     ...(parsed.strings["coordinator"] !== undefined ? { coordinatorUrl: parsed.strings["coordinator"] } : {}),
     ...(authKey !== undefined ? { authKey } : {}),
+    ...(relayPort !== undefined ? { relayPort } : {}),
     log,
   });
   write(`${node.name} is up as ${node.ipv4} / ${node.ipv6} (pid ${process.pid})`);

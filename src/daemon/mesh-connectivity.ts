@@ -17,7 +17,7 @@ import { resolveEndpoint } from "../io/resolve-endpoint.js";
 import { startUdpRelay, type RunningUdpRelay } from "../io/udp-relay-socket.js";
 import type { CoordinatorServices, NatFacts } from "../mesh/control-protocol.js";
 import type { Netmap } from "../mesh/netmap.js";
-import type { PathView } from "../mesh/node-status.js";
+import type { PathView, RelayView } from "../mesh/node-status.js";
 import { createConnectivity, type ConnectivityAction } from "../nat/connectivity.js";
 import { classifyDatagram } from "../nat/demux.js";
 import type { NetcheckReport } from "../nat/netcheck.js";
@@ -56,6 +56,8 @@ export interface MeshConnectivity {
   report(): { readonly endpoints: readonly string[]; readonly nat: NatFacts; readonly relayPort: number | null };
   pathView(peerKey: string): PathView;
   netcheck(): NetcheckReport;
+  drops(): Readonly<Record<string, number>>;
+  relayView(): RelayView | null;
   stop(): Promise<void>;
 }
 
@@ -209,6 +211,21 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
     pathView,
 
     netcheck: () => engine.netcheck([{ url: deps.coordinatorUrl, rttMs: relay?.status().rttMs ?? null }]),
+
+    drops: () => engine.drops(),
+
+    relayView() {
+      if (relay === null) return null;
+      const status = relay.status();
+      return {
+        url: deps.coordinatorUrl,
+        phase: status.phase,
+        text: status.text,
+        rttMs: status.rttMs,
+        packetsSent: status.counters.packetsSent,
+        packetsReceived: status.counters.packetsReceived,
+      };
+    },
 
     async stop() {
       stopped = true;

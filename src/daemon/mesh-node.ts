@@ -161,7 +161,10 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
   const statusSocket = nodeStatusSocket(options.stateDir);
   const api = await serveUnixSocket(
     createNodeApiApp(
-      () => buildNodeStatus(nodeAgent.netmap, running.device.peers(), { url: coordinatorUrl, state: nodeAgent.state }, running.name, running.listenPort, connectivity.pathView),
+      () => buildNodeStatus(nodeAgent.netmap, running.device.peers(), { url: coordinatorUrl, state: nodeAgent.state }, running.name, running.listenPort, connectivity.pathView, {
+        ...running.device.drops(),
+        ...connectivity.drops(),
+      }, connectivity.relayView()),
       () => connectivity.netcheck(),
     ),
     statusSocket,

@@ -34,6 +34,19 @@ export interface NodeStatus {
   readonly interfaceName: string;
   readonly listenPort: number;
   readonly peers: readonly PeerView[];
+  // What was dropped, by reason (the device's and the path layer's): JSON only, for diagnosis.
+  readonly drops: Readonly<Record<string, number>>;
+  // The TCP relay connection to the coordinator, when there is one.
+  readonly relay: RelayView | null;
+}
+
+export interface RelayView {
+  readonly url: string;
+  readonly phase: string; // connecting, ready, error
+  readonly text: string; // why not ready
+  readonly rttMs: number | null;
+  readonly packetsSent: number;
+  readonly packetsReceived: number;
 }
 
 // Without a path layer (no NAT traversal): the device's endpoint is the path.
@@ -49,6 +62,8 @@ export function buildNodeStatus(
   interfaceName: string,
   listenPort: number,
   pathOf: (nodeKey: string) => PathView | null = () => null,
+  drops: Readonly<Record<string, number>> = {},
+  relay: RelayView | null = null,
 ): NodeStatus {
   const byKey = new Map(devicePeers.map((peer) => [Buffer.from(peer.publicKey).toString("base64"), peer]));
   return {
@@ -62,6 +77,8 @@ export function buildNodeStatus(
     coordinator,
     interfaceName,
     listenPort,
+    drops,
+    relay,
     peers: (netmap?.peers ?? [])
       .map((node) => {
         const device = byKey.get(node.nodeKey);

@@ -31,6 +31,10 @@ import { createUdpRelayClient, type UdpRelayClient, type UdpRelayClientAction } 
 export const MAX_UDP_RELAYS = 4;
 // Candidates reported, at most (the control protocol accepts 32).
 export const MAX_CANDIDATES = 16;
+// A direct path that stops answering may mean our own NAT mapping changed (a rebinding): STUN
+// is asked again at once, at most this often, so the new mapping reaches peers (candidates in
+// the next callMeMaybe and report) in seconds rather than at the next 20–26 s round.
+export const STUN_AFTER_PATH_LOSS_MIN_MS = 5_000;
 
 export interface ConnectivityDeps {
   readonly crypto: CryptoCore;
@@ -124,6 +128,9 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
   let tcpReady = false;
   let reported = "";
   let stunRound = 0;
+  let stunServers: readonly Endpoint[] = [];
+  let stunRestartedAt = -Infinity;
+  const directPeers = new Set<string>(); // bounded by the netmap: entries go with their peer
 
   const drop = (reason: string): void => void drops.set(reason, (drops.get(reason) ?? 0) + 1);
 
@@ -191,15 +198,25 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
           else drop("udpRelayNotBound");
           break;
         }
-        case "pathChanged":
+        case "pathChanged": {
           out.push({ type: "pathChanged", peer: action.peer, path: action.path });
+          const direct = action.path.kind === "direct";
+          if (direct) directPeers.add(action.peer);
+          else if (directPeers.delete(action.peer)) out.push(...restartStun(now));
           break;
+        }
         case "observedEndpoints":
           out.push(...ownChanged(now));
           break;
       }
     }
     return out;
+  }
+
+  function restartStun(now: number): ConnectivityAction[] {
+    if (stunServers.length === 0 || now - stunRestartedAt < STUN_AFTER_PATH_LOSS_MIN_MS) return [];
+    stunRestartedAt = now;
+    return stun.start(now, stunServers).map((datagram) => ({ type: "sendUdp", to: datagram.to, datagram: datagram.bytes }));
   }
 
   // The relay endpoints of the netmap's peer relays: a relay node listens on its relay port at
@@ -220,6 +237,7 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
     },
 
     setStunServers(now, servers) {
+      stunServers = [...servers];
       if (servers.length === 0) {
         stun.stop();
         return ownChanged(now);
@@ -245,6 +263,7 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
           }),
         ),
       );
+      for (const key of [...directPeers]) if (!peers.some((peer) => peer.nodeKey === key)) directPeers.delete(key);
       const wanted = peerRelays(peers);
       for (const [key, relay] of relays) {
         if (!wanted.some((w) => w.key === key && sameEndpoint(w.endpoint, relay.client.relay))) {

@@ -53,6 +53,10 @@ describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("nft"), tool("conntrack"
     const path = await pathBecomes(a, b, "direct", DIRECT_WITHIN_MS);
     assert.match(path.endpoint ?? "", new RegExp(`^${right.wanAddress.replaceAll(".", "\\.")}:`), "b's router's public address");
     await pathBecomes(b, a, "direct", DIRECT_WITHIN_MS);
+    // Once direct, nothing more goes through the relay.
+    const relayed = (await a.status()).relay!.packetsSent;
+    for (let i = 0; i < 10; i++) assert.ok(await a.ping(await meshIp(b), 1));
+    assert.equal((await a.status()).relay!.packetsSent, relayed, "no packet through the relay after the direct path is found");
     const netcheck = await a.netcheck();
     assert.equal(netcheck.udp, true);
     assert.equal(netcheck.mappingVariesByDestination, false);
@@ -84,4 +88,80 @@ describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("nft"), tool("conntrack"
     const direct = await pathBecomes(a, b, "direct", 30_000);
     assert.ok(direct.ms <= 10_000 + 5_000, `direct ${direct.ms} ms after unblocking (the next STUN round may take a while to report it)`);
   });
+
+  test("a peer relay on the internet (--relay-port): two symmetric homes use it, not the TCP relay", async () => {
+    const relayHost = await mesh.lab.publicHost("r");
+    const relay = await mesh.node("relay", relayHost.ns, ["--relay-port", "7777"]);
+    const left = await mesh.home({ nat: "symmetric" });
+    const right = await mesh.home({ nat: "symmetric" });
+    const a = await mesh.node("pr-a", left.host);
+    const b = await mesh.node("pr-b", right.host);
+    await reach(a, b);
+    const { value } = await eventually("a UDP relay carries a → b", 30_000, async () => {
+      await a.ping(await meshIp(b), 1);
+      const peer = await a.peer("pr-b");
+      return peer?.relay?.startsWith("udp ") ? peer : null;
+    });
+    assert.equal(value.relay, `udp ${relayHost.address}:7777 (relay)`);
+    for (let i = 0; i < 10; i++) assert.ok(await a.ping(await meshIp(b), 2), "the peer relay carries every ping");
+    assert.ok(relay.process.output.join("").includes("relaying UDP for peers on port 7777"));
+  });
+
+  test("a NAT rebinding mid-flow: a ping stream loses at most a few seconds and the path is direct again", async () => {
+    const left = await mesh.home({ nat: "endpoint-independent" });
+    const right = await mesh.home({ nat: "endpoint-independent" });
+    const a = await mesh.node("rb-a", left.host);
+    const b = await mesh.node("rb-b", right.host);
+    await reach(a, b);
+    const before = await pathBecomes(a, b, "direct", DIRECT_WITHIN_MS);
+    const address = await meshIp(b);
+    // A ping every 500 ms for 20 s; b's router forgets its mappings 3 s in.
+    const results: boolean[] = [];
+    const started = Date.now();
+    const stream = (async () => {
+      for (let tick = 1; Date.now() - started < 20_000; tick++) {
+        results.push(await a.ping(address, 1));
+        await new Promise((resolve) => setTimeout(resolve, Math.max(0, started + tick * 500 - Date.now())));
+      }
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    await right.rebind();
+    await stream;
+    // The old path is trusted until 6.5 s after its last pong (heartbeats every 3 s, the timings
+    // of Tailscale's magicsock), then the relay carries the packets while the new mapping is
+    // found (STUN asked again at once): at most about 8 s of pings are lost.
+    const lost = results.filter((answered) => !answered).length;
+    assert.ok(lost * 0.5 <= 8, `lost ${lost} of ${results.length} pings (every 500 ms) across the rebinding`);
+    assert.ok(results.slice(-6).every(Boolean), `the stream recovered: ${results.map((r) => (r ? "." : "x")).join("")}`);
+    const { value } = await eventually("direct again, at b's new public port", 30_000, async () => {
+      await a.ping(address, 1);
+      const peer = await a.peer("rb-b");
+      return peer?.path === "direct" && peer.endpoint !== before.endpoint ? peer : null;
+    });
+    assert.match(value.endpoint ?? "", new RegExp(`^${right.wanAddress.replaceAll(".", "\\.")}:6[12][0-9]{3}$`), `the new public port (${value.endpoint})`);
+  });
+
+  test("garbage, truncated and replayed discovery and relay datagrams, and STUN from strangers: dropped and counted, the node carries on", async () => {
+    // On a public address, so the attacker's datagrams reach it (a home router would drop them).
+    const target = await mesh.node("target", (await mesh.lab.publicHost("t")).ns);
+    const other = await mesh.node("other", (await mesh.lab.publicHost("o")).ns);
+    await reach(other, target);
+    await pathBecomes(other, target, "direct", DIRECT_WITHIN_MS);
+    const endpoint = (await other.peer("target"))!.endpoint!;
+    const [host, port] = endpoint.split(":");
+    const attacker = await mesh.lab.publicHost("x");
+    // disco magic + noise, a truncated disco header, relay magic + noise, a STUN binding request.
+    const datagrams = ["6d67d15c01" + "ab".repeat(80), "6d67d15c", "6d679e1a05" + "cd".repeat(40), "000100002112a442" + "00".repeat(12)];
+    const { stdout } = await attacker.ns.exec(process.execPath, [
+      "-e",
+      `const s=require("node:dgram").createSocket("udp4");let n=0;const d=${JSON.stringify(datagrams)};` +
+        `const go=()=>{for(const x of d)s.send(Buffer.from(x,"hex"),${Number(port)},"${host}");if(++n<50)setTimeout(go,10);else setTimeout(()=>{s.close();console.log("sent")},200)};go();`,
+    ]);
+    assert.match(stdout, /sent/);
+    const drops = (await target.status()).drops;
+    assert.ok(Object.values(drops).reduce((sum, count) => sum + count, 0) >= 50, JSON.stringify(drops));
+    assert.ok(await other.ping(await meshIp(target)), "the node still carries traffic");
+    assert.equal(target.process.exitCode, null, "and it is still running");
+  });
 });
+
