@@ -1,7 +1,8 @@
 // A home gateway in memory that speaks PCP, NAT-PMP and UPnP IGD the way miniupnpd does (its
 // answers are built from the captured ones in miniupnpd-answers.ts), behind the port mapper's
 // transports. Each protocol can be turned off (silent), made to refuse, or the gateway
-// "rebooted"; every request is logged in a short readable form for the tests to check.
+// "rebooted"; every request it answers is logged in a short readable form for the tests to
+// check, and every request it receives is counted.
 
 import type { PortMapTransports, UpnpHttpRequest, UpnpHttpResponse } from "../../../src/nat/portmap/port-mapping.js";
 import { xmlText } from "../../../src/nat/portmap/upnp-xml.js";
@@ -23,7 +24,8 @@ export interface FakeMapping {
 
 export interface FakeGateway {
   readonly transports: PortMapTransports;
-  readonly log: string[];
+  readonly log: string[]; // what it answered
+  requests: number; // every request it received, answered or not
   // Mappings by external port.
   readonly mappings: Map<number, FakeMapping>;
   // Which protocols answer at all.
@@ -49,6 +51,7 @@ export function createFakeGateway(): FakeGateway {
   const gateway: FakeGateway = {
     transports: null!,
     log: [],
+    requests: 0,
     mappings: new Map(),
     answers: { pcp: true, natpmp: true, upnp: true },
     externalAddress: "11.0.0.11",
@@ -187,6 +190,7 @@ export function createFakeGateway(): FakeGateway {
 
   const transports: PortMapTransports = {
     async gatewayExchange(to, request) {
+      gateway.requests++;
       if (to !== GATEWAY) return null;
       if (request[0] === 2) {
         if (gateway.answers.pcp) return pcp(request);
@@ -196,11 +200,13 @@ export function createFakeGateway(): FakeGateway {
       return request[0] === 0 && gateway.answers.natpmp ? natPmp(request) : null;
     },
     async ssdpSearch(to, searches) {
+      gateway.requests++;
       if (to !== GATEWAY || searches.length === 0 || !gateway.answers.upnp) return null;
       gateway.log.push("ssdp search");
       return new TextEncoder().encode(`HTTP/1.1 200 OK\r\nST: urn:schemas-upnp-org:service:WANIPConnection:1\r\nLOCATION: ${gateway.location}\r\n\r\n`);
     },
     async upnpHttp(request) {
+      gateway.requests++;
       return gateway.answers.upnp ? upnpHttp(request) : null;
     },
   };

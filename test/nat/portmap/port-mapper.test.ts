@@ -161,7 +161,9 @@ test("every protocol silent: 'unanswered', naming them, and retried at the re-ch
     answered: { upnp: false, natpmp: false, pcp: false },
   });
   assert.equal(mapper.nextDeadline(), PORT_MAP_RECHECK_MS);
-  assert.equal((await mapper.poll(PORT_MAP_RECHECK_MS - 1, ROUTE)).problem?.code, "unanswered", "not asked again before then");
+  assert.equal(gateway.requests, 3, "one probe each");
+  assert.equal((await mapper.poll(PORT_MAP_RECHECK_MS - 1, ROUTE)).problem?.code, "unanswered");
+  assert.equal(gateway.requests, 3, "not asked again before the re-check");
   gateway.answers.natpmp = true;
   assert.equal((await mapper.poll(PORT_MAP_RECHECK_MS, ROUTE)).mapping?.protocol, "natpmp");
 });
@@ -335,18 +337,25 @@ function held(transports: PortMapTransports): { transports: PortMapTransports; r
   };
 }
 
+// Resolves once a request waits at the gate; false if none comes within many turns of the
+// event loop (the test then fails instead of hanging).
+async function requestWaits(gate: ReturnType<typeof held>): Promise<boolean> {
+  for (let turn = 0; turn < 1000 && gate.waiting() === 0; turn++) await new Promise((resolve) => setImmediate(resolve));
+  return gate.waiting() > 0;
+}
+
 test("stop() while a mapping is being asked for: the mapping that lands is deleted", async () => {
   const gateway = createFakeGateway();
   const gate = held(gateway.transports);
   const mapper = createPortMapper({ localPort: PORT, transports: gate.transports, random: createSeededRandom(2), protocols: ["pcp"] });
   const polling = mapper.poll(0, ROUTE);
-  await new Promise((resolve) => setImmediate(resolve));
-  gate.release(); // the announce
-  while (gate.waiting() === 0) await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(await requestWaits(gate), "the announce");
+  gate.release();
+  assert.ok(await requestWaits(gate), "the MAP request");
   assert.deepEqual(mapper.stop(), [], "nothing held yet");
-  gate.release(); // the MAP: granted after stop()
-  while (gate.waiting() === 0) await new Promise((resolve) => setImmediate(resolve));
-  gate.release(); // the deletion the poll sends itself
+  gate.release(); // the MAP is granted after stop()
+  assert.ok(await requestWaits(gate), "the poll sends the deletion itself");
+  gate.release();
   const status = await polling;
   assert.equal(status.mapping, null);
   assert.equal(gateway.mappings.size, 0, gateway.log.join(", "));
