@@ -28,12 +28,29 @@ interface PollAnswer {
   readonly route: GatewayRoute | null;
   readonly status: PortMapStatus;
   readonly nextDeadline: number | null;
+  readonly sent: string[]; // the requests the mapper made (portmap-driver.ts)
+}
+
+interface StopAnswer {
+  readonly deletions: string[];
+  readonly sent: string[];
 }
 
 interface Driver {
   poll(now: number): Promise<PollAnswer>;
-  stop(): Promise<{ deletions: string[] }>;
+  stop(): Promise<StopAnswer>;
 }
+
+// What each protocol sends to map, renew and delete (as portmap-driver.ts names requests).
+const REQUESTS = {
+  pcp: { map: ["pcp announce", "pcp map"], renew: ["pcp map"], delete: ["pcp map"] },
+  natpmp: { map: ["natpmp address", "natpmp map"], renew: ["natpmp map"], delete: ["natpmp map"] },
+  upnp: {
+    map: ["ssdp search", "upnp description", "upnp GetExternalIPAddress", "upnp AddPortMapping"],
+    renew: ["upnp GetExternalIPAddress", "upnp AddPortMapping"],
+    delete: ["upnp DeletePortMapping"],
+  },
+} as const;
 
 // The port mapper in `ns` (portmap-driver.ts), one JSON line per command and answer.
 function startDriver(lab: NatLab, ns: Namespace, protocols?: readonly PortMapProtocol[]): Driver {
@@ -51,11 +68,11 @@ function startDriver(lab: NatLab, ns: Namespace, protocols?: readonly PortMapPro
       waiting.push({ resolve, reject });
       child.stdin!.write(`${JSON.stringify(command)}\n`);
     }).then((line) => JSON.parse(line) as T);
-  let stopping: Promise<{ deletions: string[] }> | null = null;
+  let stopping: Promise<StopAnswer> | null = null;
   return {
     poll: (now) => ask<PollAnswer>({ op: "poll", now }),
     // Once: a test's `finally` stops a driver the test may have stopped already.
-    stop: () => (stopping ??= child.exitCode === null ? ask({ op: "stop" }) : Promise.resolve({ deletions: [] })),
+    stop: () => (stopping ??= child.exitCode === null ? ask({ op: "stop" }) : Promise.resolve({ deletions: [], sent: [] })),
   };
 }
 
@@ -119,6 +136,7 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("conntrack"), tool("miniu
         assert.equal(mapping.expiresAt, LIFETIME_MS);
         assert.equal(first.nextDeadline, 10 * 60_000, "the first thing due is the 10-minute re-check");
         assert.deepEqual(first.status.answered, { pcp: protocol === "pcp", natpmp: protocol === "natpmp", upnp: protocol === "upnp" });
+        assert.deepEqual(first.sent, REQUESTS[protocol].map);
         const port = mapping.externalEndpoint.port;
         const lease = leaseOf(port);
         assert.ok(lease !== undefined, `miniupnpd holds no lease for ${port}: ${JSON.stringify(home.portMapping!.leases())}`);
@@ -131,11 +149,12 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("conntrack"), tool("miniu
         assert.deepEqual(renewed.status.mapping?.externalEndpoint, mapping.externalEndpoint, JSON.stringify(renewed.status));
         assert.equal(renewed.status.mapping?.expiresAt, HALF_LIFE_MS + LIFETIME_MS);
         assert.equal(renewed.nextDeadline, HALF_LIFE_MS + 10 * 60_000, "the next step is the 10-minute re-check");
+        assert.deepEqual(renewed.sent, REQUESTS[protocol].renew, "a renewal, not a fresh mapping");
         const renewedLease = leaseOf(port);
         assert.ok(renewedLease !== undefined && renewedLease.expiresAt > lease.expiresAt, `the renewal reached the router: ${lease.expiresAt} → ${renewedLease?.expiresAt}`);
         assert.ok(await reaches(port), "the renewed mapping still reaches the home host");
 
-        assert.deepEqual(await driver.stop(), { deletions: [protocol] });
+        assert.deepEqual(await driver.stop(), { deletions: [protocol], sent: REQUESTS[protocol].delete });
         assert.equal(leaseOf(port), undefined, "miniupnpd deleted the mapping");
         assert.equal(await reachesOnce(port), false, "after stop() the router drops it again");
       });
@@ -144,11 +163,12 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("conntrack"), tool("miniu
 
   test("every protocol allowed: all three answer and the mapper picks PCP", { timeout: 180_000 }, async () => {
     await withDriver(home.host, undefined, async (driver) => {
-      const { status } = await driver.poll(0);
+      const { status, sent } = await driver.poll(0);
       assert.deepEqual(status.answered, { pcp: true, natpmp: true, upnp: true });
+      assert.deepEqual(sent, ["pcp announce", "natpmp address", "ssdp search", "pcp map"], "three probes at once, then one mapping");
       assert.equal(status.mapping?.protocol, "pcp", JSON.stringify(status));
       assert.ok(await reaches(status.mapping.externalEndpoint.port));
-      assert.deepEqual(await driver.stop(), { deletions: ["pcp"] });
+      assert.deepEqual(await driver.stop(), { deletions: ["pcp"], sent: REQUESTS.pcp.delete });
       assert.equal(await reachesOnce(status.mapping.externalEndpoint.port), false);
     });
   });
@@ -160,7 +180,7 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("conntrack"), tool("miniu
       assert.equal(status.problem?.code, "unanswered", JSON.stringify(status));
       assert.deepEqual(status.answered, { pcp: false, natpmp: false, upnp: false });
       assert.equal(nextDeadline, 10 * 60_000, "asked again at the 10-minute re-check");
-      assert.deepEqual(await driver.stop(), { deletions: [] });
+      assert.deepEqual(await driver.stop(), { deletions: [], sent: [] });
     });
   });
 });
