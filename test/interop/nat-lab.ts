@@ -15,10 +15,18 @@
 // Outbound UDP from the LAN can be blocked and unblocked at run time, and its conntrack table
 // flushed (a NAT rebinding).
 //
+// A router can also grant port mappings (`portMapping: true`): it runs miniupnpd with UPnP IGD,
+// NAT-PMP and PCP on its LAN side (see startMiniupnpd below).
+//
 // Names carry the project prefix and this process's id; destroy() ends the processes started
-// here (by pid) and deletes every namespace, which removes every link in them.
+// here (by pid), deletes every namespace, which removes every link in them, and every
+// temporary directory made here.
 
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { killAndDelete, Namespace, PREFIX, run, stopChildren } from "./netns.js";
 
 export type NatKind = "endpoint-independent" | "symmetric";
@@ -27,6 +35,24 @@ export interface HomeOptions {
   readonly nat: NatKind;
   // Outbound UDP from the LAN dropped at the router (a network that lets only TCP out).
   readonly udpBlocked?: boolean;
+  // The router grants port mappings: miniupnpd with UPnP IGD, NAT-PMP and PCP on its LAN side.
+  readonly portMapping?: boolean;
+}
+
+// One mapping miniupnpd holds, from its lease file ("UDP:41641:192.168.1.2:41641:1767225600:meshgate").
+export interface MiniupnpdLease {
+  readonly protocol: string; // "UDP" | "TCP"
+  readonly externalPort: number;
+  readonly internalAddress: string;
+  readonly internalPort: number;
+  readonly expiresAt: number; // Unix seconds; 0 for a permanent mapping
+  readonly description: string;
+}
+
+export interface PortMappingService {
+  readonly process: ChildProcess & { output: string[] }; // miniupnpd, adopted by the lab
+  // The mappings miniupnpd holds now (its lease file is rewritten on every add and delete).
+  leases(): MiniupnpdLease[];
 }
 
 export interface Home {
@@ -36,6 +62,8 @@ export interface Home {
   readonly wanAddress: string; // 11.0.0.(10 + index)
   readonly lanAddress: string; // the host's: 192.168.1.2
   readonly gateway: string; // the router's LAN address: 192.168.1.1
+  // miniupnpd on the router, for a home made with `portMapping: true`; else null.
+  readonly portMapping: PortMappingService | null;
   // Drops (true) or lets through (false) outbound UDP from the LAN.
   setUdpBlocked(blocked: boolean): Promise<void>;
   // Forgets every NAT mapping (conntrack), as a router reboot or a mapping timeout does.
@@ -96,6 +124,7 @@ export class NatLab {
   readonly publicHosts = new Map<string, PublicHost>();
   private readonly namespaces: Namespace[] = [];
   private readonly children: ChildProcess[] = [];
+  private readonly temporaryDirectories: string[] = [];
   private nextPublic = 2;
   private destroyed = false;
   private readonly exitHook = (): void => this.destroySync();
@@ -175,6 +204,7 @@ export class NatLab {
       });
     };
     let rebinds = 0;
+    const portMapping = options.portMapping ? await this.startMiniupnpd(router, index) : null;
     const home: Home = {
       index,
       router,
@@ -182,6 +212,7 @@ export class NatLab {
       wanAddress,
       lanAddress,
       gateway,
+      portMapping,
       async setUdpBlocked(blocked) {
         await router.exec("nft", ["flush", "chain", "inet", "home", "udp_policy"]);
         if (blocked) await router.exec("nft", ["add", "rule", "inet", "home", "udp_policy", "meta", "l4proto", "udp", "drop"]);
@@ -204,6 +235,26 @@ export class NatLab {
     return child;
   }
 
+  // miniupnpd-nftables on a home router. Its own nft_init.sh needs iptables, so the chains it
+  // expects are made here, in the router's `inet home` table (upnp_table_name and
+  // upnp_nat_table_name point it there): `miniupnpd` for its forward accepts — the router's
+  // forward chain jumps to it last, as fw4 and the README's example do — and the nat chains
+  // `prerouting_miniupnpd` / `postrouting_miniupnpd`, jumped to from nat base chains. Its
+  // config, lease file and pid file live in a temporary directory (never /etc or /var/run,
+  // which every lab on the machine shares); it runs in the foreground (-d), adopted.
+  private async startMiniupnpd(router: Namespace, index: number): Promise<PortMappingService> {
+    await loadRuleset(router, MINIUPNPD_CHAINS);
+    await router.exec("nft", ["add", "rule", "inet", "home", "forward", "jump", "miniupnpd"]);
+    const directory = mkdtempSync(join(tmpdir(), `${PREFIX}${this.tag}r${index}-miniupnpd-`));
+    this.temporaryDirectories.push(directory);
+    const leaseFile = join(directory, "leases");
+    const config = join(directory, "miniupnpd.conf");
+    writeFileSync(config, miniupnpdConfig(directory, leaseFile));
+    const child = this.adopt(router.spawn("miniupnpd", ["-d", "-f", config, "-P", join(directory, "miniupnpd.pid")]));
+    await waitForOutput(child, [/HTTP listening on port \d+/, /Listening for NAT-PMP\/PCP traffic on port 5351/], 30_000);
+    return { process: child, leases: () => readLeases(leaseFile) };
+  }
+
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     await stopChildren(this.children);
@@ -215,7 +266,108 @@ export class NatLab {
     this.destroyed = true;
     process.removeListener("exit", this.exitHook);
     killAndDelete(this.children, this.namespaces);
+    for (const directory of this.temporaryDirectories) rmSync(directory, { recursive: true, force: true });
   }
+}
+
+// The chains miniupnpd-nftables adds its rules to, in the router's table (loaded after the
+// router's ruleset, so `table inet home` here adds to it).
+const MINIUPNPD_CHAINS = `
+table inet home {
+  chain miniupnpd {
+  }
+  chain prerouting_miniupnpd {
+  }
+  chain postrouting_miniupnpd {
+  }
+  chain portmap_prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    jump prerouting_miniupnpd
+  }
+  chain portmap_postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    jump postrouting_miniupnpd
+  }
+}
+`;
+
+// WAN "wan", LAN "lan" (SSDP, HTTP, NAT-PMP and PCP answer there only); mappings only for the
+// LAN's own addresses (secure_mode) and ports ≥ 1024, as miniupnpd's sample config advises.
+function miniupnpdConfig(directory: string, leaseFile: string): string {
+  return [
+    "ext_ifname=wan",
+    "listening_ip=lan",
+    "http_port=0",
+    "enable_upnp=yes",
+    "enable_natpmp=yes",
+    "ipv6_disable=yes",
+    "secure_mode=yes",
+    "system_uptime=no",
+    "clean_ruleset_interval=0",
+    `uuid=${randomUUID()}`,
+    `lease_file=${leaseFile}`,
+    `minissdpdsocket=${join(directory, "minissdpd.sock")}`,
+    "upnp_table_name=home",
+    "upnp_nat_table_name=home",
+    "upnp_forward_chain=miniupnpd",
+    "upnp_nat_chain=prerouting_miniupnpd",
+    "upnp_nat_postrouting_chain=postrouting_miniupnpd",
+    `allow 1024-65535 ${HOME_LAN_PREFIX}.0/24 1024-65535`,
+    "deny 0-65535 0.0.0.0/0 0-65535",
+    "",
+  ].join("\n");
+}
+
+function readLeases(leaseFile: string): MiniupnpdLease[] {
+  let text: string;
+  try {
+    text = readFileSync(leaseFile, "utf8");
+  } catch {
+    return []; // no mapping was ever made
+  }
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      const [protocol, externalPort, internalAddress, internalPort, expiresAt, ...description] = line.split(":");
+      return {
+        protocol: protocol!,
+        externalPort: Number(externalPort),
+        internalAddress: internalAddress!,
+        internalPort: Number(internalPort),
+        expiresAt: Number(expiresAt),
+        description: description.join(":"),
+      };
+    });
+}
+
+// Resolves once every pattern has shown up in the child's output; rejects, with the output, if
+// it exits first or `timeoutMs` passes.
+function waitForOutput(child: ChildProcess & { output: string[] }, patterns: readonly RegExp[], timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const seen = (): boolean => patterns.every((pattern) => pattern.test(child.output.join("")));
+    const check = (): void => {
+      if (!seen()) return;
+      cleanup();
+      resolve();
+    };
+    const fail = (why: string): void => {
+      cleanup();
+      reject(new Error(`miniupnpd ${why}: ${child.output.join("").trim()}`));
+    };
+    const onExit = (code: number | null): void => fail(`exited (${code})`);
+    const timer = setTimeout(() => fail(`did not start within ${timeoutMs} ms`), timeoutMs);
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      child.stdout!.off("data", check);
+      child.stderr!.off("data", check);
+      child.off("exit", onExit);
+    };
+    child.stdout!.on("data", check);
+    child.stderr!.on("data", check);
+    child.once("exit", onExit);
+    check();
+  });
 }
 
 // `nft -f` with the ruleset on stdin (no temporary file, nothing on a command line to quote).
