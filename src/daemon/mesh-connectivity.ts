@@ -12,6 +12,8 @@
 import { formatEndpoint, parseIpEndpoint, type Endpoint } from "../net/endpoint.js";
 import type { PacketLoop, SideChannel } from "../interface/packet-loop.js";
 import { monotonicMs, schedule } from "../io/clock.js";
+import { findGatewayRoute } from "../io/gateway.js";
+import { createPortMapTransports } from "../io/portmap-transports.js";
 import { startRelayConnection, type RelayConnection } from "../io/relay-connection.js";
 import { resolveEndpoint } from "../io/resolve-endpoint.js";
 import { startUdpRelay, type RunningUdpRelay } from "../io/udp-relay-socket.js";
@@ -22,6 +24,8 @@ import { createConnectivity, type ConnectivityAction } from "../nat/connectivity
 import { classifyDatagram } from "../nat/demux.js";
 import type { NetcheckReport } from "../nat/netcheck.js";
 import { createPeerEndpoints } from "../nat/peer-endpoints.js";
+import { createPortMapper, type PortMapper } from "../nat/portmap/port-mapper.js";
+import { sendDeletions, type PortMapStatus } from "../nat/portmap/port-mapping.js";
 import { createRelayClient } from "../nat/relay-client.js";
 import { RELAY_PATH, RELAY_UPGRADE_TOKEN } from "../nat/relay-protocol.js";
 import { createUdpRelayServer, type UdpRelayServer } from "../nat/udp-relay-server.js";
@@ -69,6 +73,10 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
   let relay: RelayConnection | null = null;
   let peerRelay: { server: UdpRelayServer; running: RunningUdpRelay } | null = null;
   let peerKeys = new Set<string>();
+  let portMapper: PortMapper | null = null;
+  let portStatus: PortMapStatus | null = null;
+  let cancelPortMapTimer: (() => void) | null = null;
+  const transports = createPortMapTransports();
   let cancelTimer: (() => void) | null = null;
   let timerAt = Infinity;
   let stopped = false;
@@ -130,6 +138,20 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
     },
   };
 
+  // Asks the gateway for a mapping of the WireGuard port (PCP, NAT-PMP, UPnP), again at the
+  // mapper's deadline (renewal, the 10-minute re-check).
+  async function pollPortMapper(): Promise<void> {
+    if (stopped || portMapper === null) return;
+    cancelPortMapTimer?.();
+    cancelPortMapTimer = null;
+    portStatus = await portMapper.poll(monotonicMs(), await findGatewayRoute());
+    if (stopped) return;
+    const mapping = portStatus.mapping;
+    execute(engine.setPortMapping(monotonicMs(), mapping === null ? null : { protocol: mapping.protocol, external: mapping.externalEndpoint }));
+    const deadline = portMapper.nextDeadline();
+    if (deadline !== null) cancelPortMapTimer = schedule(Math.max(0, deadline - monotonicMs()), () => void pollPortMapper());
+  }
+
   function pathView(peerKey: string): PathView {
     const { path, reason, relayName } = engine.peerPath(peerKey);
     switch (path.kind) {
@@ -163,6 +185,8 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
         onStatus: (status) => execute(engine.setTcpRelayReady(monotonicMs(), status.phase === "ready")),
         log: deps.log,
       });
+      portMapper = createPortMapper({ localPort: attached.udp.port, transports, random: deps.random });
+      void pollPortMapper().catch((error: Error) => deps.log(`port mapping: ${error.message}`));
       if (deps.relayPort !== null) {
         const server = createUdpRelayServer({
           identity: deps.identity,
@@ -210,7 +234,7 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
 
     pathView,
 
-    netcheck: () => engine.netcheck([{ url: deps.coordinatorUrl, rttMs: relay?.status().rttMs ?? null }]),
+    netcheck: () => engine.netcheck([{ url: deps.coordinatorUrl, rttMs: relay?.status().rttMs ?? null }], portStatus?.answered ?? null),
 
     drops: () => engine.drops(),
 
@@ -230,6 +254,8 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
     async stop() {
       stopped = true;
       cancelTimer?.();
+      cancelPortMapTimer?.();
+      if (portMapper !== null) await sendDeletions(transports, portMapper.stop()).catch(() => undefined);
       relay?.stop();
       await peerRelay?.running.close();
     },

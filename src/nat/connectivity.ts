@@ -22,7 +22,7 @@ import type { LocalIdentity } from "../wireguard/noise.js";
 import type { RandomSource } from "../wireguard/random-source.js";
 import type { X25519 } from "../wireguard/x25519.js";
 import { classifyDatagram } from "./demux.js";
-import { buildNetcheckReport, type NetcheckReport } from "./netcheck.js";
+import { buildNetcheckReport, type NetcheckReport, type PortMappingSupport } from "./netcheck.js";
 import { createPathManager, type Path, type PathAction, type PathManager } from "./path-manager.js";
 import { createStunProber, type StunProber } from "./stun-client.js";
 import { createUdpRelayClient, type UdpRelayClient, type UdpRelayClientAction } from "./udp-relay-client.js";
@@ -96,7 +96,8 @@ export interface Connectivity {
   candidates(): readonly Endpoint[];
   natFacts(): OwnNatFacts;
   peerPath(peerKey: string): PeerPath;
-  netcheck(relays: readonly { readonly url: string; readonly rttMs: number | null }[]): NetcheckReport;
+  // `portMapping`: which protocols the gateway answered (the port mapper's), null: not asked.
+  netcheck(relays: readonly { readonly url: string; readonly rttMs: number | null }[], portMapping: PortMappingSupport | null): NetcheckReport;
   drops(): Readonly<Record<string, number>>;
 }
 
@@ -380,13 +381,8 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
       return { path: status.path, reason: status.reason, relayName };
     },
 
-    netcheck(relayLatencies) {
-      const facts = natFacts();
-      return buildNetcheckReport({
-        stun: stun.result(),
-        portMapping: { upnp: facts.portMapping === "upnp", natpmp: facts.portMapping === "natpmp", pcp: facts.portMapping === "pcp" },
-        relays: [...relayLatencies],
-      });
+    netcheck(relayLatencies, portMapping) {
+      return buildNetcheckReport({ stun: stun.result(), portMapping, relays: [...relayLatencies] });
     },
 
     drops: () => ({ ...Object.fromEntries(drops), ...Object.fromEntries(Object.entries(paths.drops()).filter(([, count]) => count > 0)) }),

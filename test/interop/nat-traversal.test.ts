@@ -5,7 +5,9 @@
 //   - outbound UDP blocked at one home: traffic flows through the TCP relay; unblocked, the
 //     path becomes direct within 10 s;
 //   - a NAT rebinding mid-flow: a ping stream loses at most a few seconds, the path is direct again;
-//   - a peer relay on the internet (--relay-port): two symmetric homes use it, not the TCP relay.
+//   - a peer relay on the internet (--relay-port): two symmetric homes use it, not the TCP relay;
+//   - a symmetric NAT whose router grants port mappings: the mapping makes the path direct;
+//   - hostile datagrams on a node's port are dropped and counted.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
@@ -36,7 +38,7 @@ async function pathBecomes(from: MeshHost, to: MeshHost, kind: "direct" | "relay
   return { ms, relay: value.relay, reason: value.pathReason, endpoint: value.endpoint };
 }
 
-describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("nft"), tool("conntrack")], "NAT traversal in the NAT lab", () => {
+describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("nft"), tool("conntrack"), tool("miniupnpd")], "NAT traversal in the NAT lab", () => {
   let mesh: NatMesh;
 
   before(async () => {
@@ -87,6 +89,22 @@ describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("nft"), tool("conntrack"
     await blocked.setUdpBlocked(false);
     const direct = await pathBecomes(a, b, "direct", 30_000);
     assert.ok(direct.ms <= 10_000 + 5_000, `direct ${direct.ms} ms after unblocking (the next STUN round may take a while to report it)`);
+  });
+
+  test("a symmetric NAT whose router grants port mappings (miniupnpd): the mapping makes the path direct", async () => {
+    const mapped = await mesh.home({ nat: "symmetric", portMapping: true });
+    const hard = await mesh.home({ nat: "symmetric" });
+    const a = await mesh.node("pm-a", mapped.host);
+    const b = await mesh.node("pm-b", hard.host);
+    const { value: report } = await eventually("a port mapping", 30_000, async () => {
+      const netcheck = await a.netcheck();
+      return netcheck.portMapping?.pcp ? netcheck : null;
+    });
+    assert.deepEqual(report.portMapping, { upnp: true, natpmp: true, pcp: true }, "the router answered every protocol");
+    await reach(b, a);
+    const path = await pathBecomes(b, a, "direct", 30_000);
+    assert.match(path.endpoint ?? "", new RegExp(`^${mapped.wanAddress.replaceAll(".", "\\.")}:`), `through the mapping on a's router (${path.endpoint})`);
+    await pathBecomes(a, b, "direct", 30_000);
   });
 
   test("a peer relay on the internet (--relay-port): two symmetric homes use it, not the TCP relay", async () => {
