@@ -172,7 +172,10 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
       const from = encodeKey(action.from);
       const kind = classifyDatagram(action.packet);
       if (kind === "disco") out.push(...fromPaths(now, paths.handleDisco(now, action.packet, { kind: "udp-relay", relay: relay.client.relay, from })));
-      else if (kind === "wireguard") out.push({ type: "wireguard", from, datagram: action.packet.slice() });
+      else if (kind === "wireguard") {
+        out.push(...fromPaths(now, paths.heardViaUdpRelay(now, from, relay.key)));
+        out.push({ type: "wireguard", from, datagram: action.packet.slice() });
+      }
       else drop("relayedNotWireGuardOrDisco");
     }
     return out;

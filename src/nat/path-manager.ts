@@ -56,6 +56,9 @@ export interface PathManager {
   handleDisco(now: number, bytes: Uint8Array, via: DiscoVia): PathAction[];
   route(publicKey: Uint8Array | string): Path;
   onDataSent(now: number, publicKey: Uint8Array | string): void;
+  // A WireGuard packet of this peer came through the UDP relay `relayKey` (the peer is bound
+  // there: the relay can carry our packets to it). Disco packets through it count by themselves.
+  heardViaUdpRelay(now: number, publicKey: Uint8Array | string, relayKey: string): PathAction[];
   handleTick(now: number): PathAction[];
   nextDeadline(): number | null;
   status(publicKey: Uint8Array | string): PathStatus;
@@ -127,7 +130,7 @@ export function createPathManager(deps: PathManagerDeps): PathManager {
 
   // A pathChanged action for `state` if its route moved since last reported.
   const reportPath = (state: PeerPathState, actions: PathAction[]): void => {
-    const path = state.path(relays);
+    const path = state.path(relays, lastNow);
     const id = pathId(path);
     if (state.reportedPath === id) return;
     state.reportedPath = id;
@@ -199,6 +202,10 @@ export function createPathManager(deps: PathManagerDeps): PathManager {
         return [];
       }
       const state = peers.get(opened.sender)!; // the keyring knows only our peers
+      if (via.kind === "udp-relay") {
+        const relay = relays.udp.find((bound) => bound.relay.host === via.relay.host && bound.relay.port === via.relay.port);
+        if (relay !== undefined) state.heardViaUdpRelay(now, relay.relayKey);
+      }
       const { actions, observed: seen } = state.handleMessage(now, opened.message, via.kind === "udp" ? via.from : "relay");
       if (seen !== null) {
         anyPong = true;
@@ -210,7 +217,7 @@ export function createPathManager(deps: PathManagerDeps): PathManager {
     },
 
     route(publicKey) {
-      return peers.get(keyOf(publicKey))?.path(relays) ?? NO_PATH;
+      return peers.get(keyOf(publicKey))?.path(relays, lastNow) ?? NO_PATH;
     },
 
     onDataSent(now, publicKey) {
@@ -220,6 +227,16 @@ export function createPathManager(deps: PathManagerDeps): PathManager {
       state.lastDataSentAt = now;
       // Only a peer whose probes or heartbeats waited for activity can have an earlier deadline.
       if (state.waitsForActivity) refresh(state, now);
+    },
+
+    heardViaUdpRelay(now, publicKey, relayKey) {
+      lastNow = now;
+      const state = peers.get(keyOf(publicKey));
+      if (state === undefined) return [];
+      state.heardViaUdpRelay(now, relayKey);
+      const actions: PathAction[] = [];
+      reportPath(state, actions);
+      return actions;
     },
 
     handleTick(now) {
@@ -248,7 +265,7 @@ export function createPathManager(deps: PathManagerDeps): PathManager {
 
     status(publicKey) {
       const state = peers.get(keyOf(publicKey));
-      const path = state?.path(relays) ?? NO_PATH;
+      const path = state?.path(relays, lastNow) ?? NO_PATH;
       let peersProbed = 0;
       for (const other of peers.values()) if (other.probes > 0) peersProbed++;
       const reason = pathReason({

@@ -56,6 +56,8 @@ export class PeerPathState {
   private probeRequestedAt: number | null = null;
   private lastCallMeMaybeSentAt: number | null = null;
   private lastCallMeMaybeActedAt: number | null = null;
+  // When the peer was last heard through each UDP relay (by relay key): bounded by the relays.
+  private readonly heardViaRelay = new Map<string, number>();
   // For "why not direct" (path-reason.ts).
   probes = 0;
   probesSinceLastPong = 0;
@@ -91,9 +93,15 @@ export class PeerPathState {
     if (added && this.best === null) this.requestProbe(now);
   }
 
-  path(relays: RelaySet): Path {
+  // The peer's packet (disco or WireGuard) came through the UDP relay `relayKey`: the peer is
+  // bound there, so the relay can carry our packets to it.
+  heardViaUdpRelay(now: number, relayKey: string): void {
+    this.heardViaRelay.set(relayKey, now);
+  }
+
+  path(relays: RelaySet, now: number): Path {
     if (this.best !== null) return { kind: "direct", endpoint: this.best.endpoint, rttMs: this.best.rttMs! };
-    const udp = relays.udp[0];
+    const udp = relays.udp.find((relay) => now - (this.heardViaRelay.get(relay.relayKey) ?? -Infinity) < T.UDP_RELAY_HEARD_TRUST_MS);
     if (udp !== undefined) return { kind: "udp-relay", relay: udp.relay, relayKey: udp.relayKey };
     if (relays.tcp) return { kind: "tcp-relay" };
     let likeliest: Candidate | null = null;
@@ -216,15 +224,20 @@ export class PeerPathState {
     for (const candidate of this.candidates.values()) this.ping(now, candidate, actions);
     if (this.best !== null) return;
     if (this.lastCallMeMaybeSentAt !== null && now - this.lastCallMeMaybeSentAt < T.CALL_ME_MAYBE_INTERVAL_MS) return;
-    // The TCP relay first, as the design says: it reaches every node; a UDP relay needs both
-    // ends bound to the same one.
+    // Through the TCP relay (it reaches every node) and through every bound UDP relay: one that
+    // the peer is bound to delivers it, and the peer then knows that relay carries us both.
     const relays = this.context.relays();
-    const udp = relays.udp[0];
-    if (!relays.tcp && udp === undefined) return;
-    const datagram = this.context.keyring.seal(this.peer, { type: "callMeMaybe", endpoints: this.context.callMeMaybeEndpoints() });
-    if (datagram === null) return;
-    if (relays.tcp) actions.push({ type: "sendViaTcpRelay", to: this.peer, datagram });
-    else actions.push({ type: "sendViaUdpRelay", relay: udp!.relay, to: this.peer, datagram });
+    if (!relays.tcp && relays.udp.length === 0) return;
+    const message = { type: "callMeMaybe", endpoints: this.context.callMeMaybeEndpoints() } as const;
+    const seal = (): Uint8Array | null => this.context.keyring.seal(this.peer, message);
+    if (relays.tcp) {
+      const datagram = seal();
+      if (datagram !== null) actions.push({ type: "sendViaTcpRelay", to: this.peer, datagram });
+    }
+    for (const udp of relays.udp) {
+      const datagram = seal();
+      if (datagram !== null) actions.push({ type: "sendViaUdpRelay", relay: udp.relay, to: this.peer, datagram });
+    }
     this.lastCallMeMaybeSentAt = now;
   }
 

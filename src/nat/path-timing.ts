@@ -20,6 +20,10 @@ export const SESSION_ACTIVE_MS = 45_000;
 // often while relayed (so a relay is never sticky: direct within ~5 s of becoming possible).
 export const REPROBE_DIRECT_MS = 60_000;
 export const REPROBE_RELAYED_MS = 5_000;
+// A UDP peer relay carries a peer's packets only while that peer was heard through it this
+// recently (the relay forwards only between nodes bound to it; hearing the peer through it
+// proves the peer is bound). Its bindings live 30 s and are renewed every 20 s.
+export const UDP_RELAY_HEARD_TRUST_MS = 30_000;
 
 // A pong counts only within this long of its ping (Tailscale: pingTimeoutDuration).
 export const PING_TIMEOUT_MS = 5_000;

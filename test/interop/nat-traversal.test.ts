@@ -123,6 +123,11 @@ describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("nft"), tool("conntrack"
     assert.equal(value.relay, `udp ${relayHost.address}:7777 (relay)`);
     for (let i = 0; i < 10; i++) assert.ok(await a.ping(await meshIp(b), 2), "the peer relay carries every ping");
     assert.ok(relay.process.output.join("").includes("relaying UDP for peers on port 7777"));
+    // A node that cannot use UDP at all is not sent to the UDP relay: it is not bound there.
+    const tcpOnly = await mesh.node("pr-tcp", (await mesh.home({ nat: "endpoint-independent", udpBlocked: true })).host);
+    await reach(tcpOnly, a);
+    await reach(a, tcpOnly);
+    assert.match((await a.peer("pr-tcp"))?.relay ?? "", /^tcp /);
   });
 
   test("a NAT rebinding mid-flow: a ping stream loses at most a few seconds and the path is direct again", async () => {

@@ -110,20 +110,28 @@ describe("path selection", () => {
 });
 
 describe("relays", () => {
-  test("a UDP relay is preferred to the TCP relay; callMeMaybe still goes by TCP when it can", () => {
+  test("a UDP relay carries a peer once the peer is heard through it (bound there too); callMeMaybe goes through every relay", () => {
     const net = new PathNetwork(25);
     const a = net.addNode("a", { nat: { mapping: "symmetric", filtering: "address-port" } });
     const b = net.addNode("b", { nat: { mapping: "symmetric", filtering: "address-port" } });
     net.setRelays({ tcp: true, udp: [UDP_RELAY] });
     net.netmap();
-    assert.deepEqual(net.route(a, b), { kind: "udp-relay", relay: UDP_RELAY.relay, relayKey: UDP_RELAY.relayKey });
+    assert.deepEqual(net.route(a, b), { kind: "tcp-relay" }, "not heard through the UDP relay yet: it may not reach b");
     net.startTraffic(a, b);
     net.runFor(1_000);
-    assert.deepEqual(a.sent.filter((s) => s.kind === "callMeMaybe").map((s) => s.carrier), ["tcp-relay"]);
-    net.setRelays({ tcp: false, udp: [UDP_RELAY] });
-    net.runFor(5_000);
     assert.deepEqual(a.sent.filter((s) => s.kind === "callMeMaybe").map((s) => s.carrier), ["tcp-relay", "udp-relay"]);
-    assert.deepEqual(b.sent.filter((s) => s.kind === "ping").length > 0, true, "b got both and pinged");
+    const udpRelayPath = { kind: "udp-relay", relay: UDP_RELAY.relay, relayKey: UDP_RELAY.relayKey };
+    assert.deepEqual(net.route(b, a), udpRelayPath, "b heard a through the UDP relay");
+    assert.deepEqual(net.route(a, b), { kind: "tcp-relay" }, "a has not heard b through it yet");
+    // b answers a's traffic with WireGuard packets through the UDP relay (the node reports them).
+    a.manager.heardViaUdpRelay(net.now, b.publicKey, UDP_RELAY.relayKey);
+    assert.deepEqual(net.route(a, b), udpRelayPath);
+    // Traffic both ways: each side's callMeMaybe through the relay, every 5 s while not direct,
+    // keeps the other's knowledge fresh past the 30 s it lasts.
+    net.startTraffic(b, a);
+    net.runFor(31_000);
+    assert.deepEqual([net.route(a, b), net.route(b, a)], [udpRelayPath, udpRelayPath]);
+    assert.ok(b.sent.some((s) => s.kind === "ping"), "b got a's callMeMaybe and pinged");
   });
 
   test("no relay: the likeliest endpoint on a guess; no relay and no endpoint: none; every change reported", () => {
