@@ -126,15 +126,28 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
   const sideChannel: SideChannel = {
     take(arena, offset, length, from) {
       const kind = classifyDatagram(arena, offset, length);
-      if (kind === "wireguard" || kind === "unknown") return false; // the device counts what it drops
-      execute(engine.handleDatagram(monotonicMs(), arena.slice(offset, offset + length), from));
-      return true;
+      if (kind === "wireguard" || kind === "unknown") return null; // the device counts what it drops
+      const now = monotonicMs();
+      if (kind === "relay") {
+        // WireGuard through a UDP peer relay: unwrapped in place, so it joins the device's batch.
+        const relayed = engine.relayedWireGuard(now, arena.subarray(offset, offset + length), from);
+        if (relayed !== null && peerKeys.has(relayed.from)) {
+          arena.copyWithin(offset, offset + relayed.offset, offset + relayed.offset + relayed.length);
+          arm();
+          return { length: relayed.length, from: peerEndpoints.of(relayed.from) };
+        }
+      }
+      execute(engine.handleDatagram(now, arena.slice(offset, offset + length), from));
+      return "taken";
     },
-    send(to, datagram) {
+    route(to, datagram) {
       const peerKey = peerEndpoints.peerOf(to);
-      if (peerKey === null) return false;
-      execute(engine.sendWireGuard(monotonicMs(), peerKey, datagram));
-      return true;
+      if (peerKey === null) return null;
+      const actions = engine.sendWireGuard(monotonicMs(), peerKey, datagram);
+      // The common case, a direct path or a UDP relay: one datagram into the loop's batch.
+      if (actions.length === 1 && actions[0]!.type === "sendUdp") return { to: actions[0]!.to, datagram: actions[0]!.datagram };
+      execute(actions);
+      return "taken";
     },
   };
 

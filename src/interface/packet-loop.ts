@@ -13,7 +13,8 @@
 //
 // A mesh node shares the UDP socket with other protocols (STUN, path discovery, relays) and
 // routes some peers itself: the optional side channel takes non-WireGuard datagrams out of each
-// batch (step 2) and the sends addressed to endpoints it owns (a peer's path, src/nat).
+// batch (step 2) and routes the sends addressed to endpoints it owns (a peer's path, src/nat):
+// to another address in the same batch, or its own way (a TCP relay).
 
 import type { Tun } from "../io/tun.js";
 import type { UdpSocket, UdpSockets } from "../io/udp.js";
@@ -39,12 +40,18 @@ export interface PacketLoopDeps {
 // What a layer above the device (src/nat, wired by the mesh node) hooks into the loop.
 export interface SideChannel {
   // Called for every received datagram (`length` bytes at `offset` of `arena`, valid only
-  // during the call: copy what you keep). true: not WireGuard, taken — the device never sees it.
-  take(arena: Uint8Array, offset: number, length: number, from: Endpoint): boolean;
-  // A send the device asked for; true when `to` is an endpoint the side channel owns (it
-  // recognises them by identity) and it sent `datagram` its own way (before returning: the
-  // bytes may be a view into the arena).
-  send(to: Endpoint, datagram: Uint8Array): boolean;
+  // during the call: copy what you keep). Returns
+  //   null: WireGuard, for the device as it is;
+  //   "taken": another protocol, handled — the device never sees it;
+  //   { length, from }: WireGuard carried inside another protocol (a relay frame), moved by the
+  //     side channel to the slot's start: `length` bytes for the device, as if from `from`.
+  take(arena: Uint8Array, offset: number, length: number, from: Endpoint): "taken" | { readonly length: number; readonly from: Endpoint } | null;
+  // A send the device asked for, to `to`. null: not an endpoint the side channel owns (it
+  // recognises them by identity), the loop sends it as is. Otherwise where it really goes: a
+  // datagram and an address the loop sends with the rest of its batch (one sendmmsg), or
+  // "taken" when the side channel sent it its own way (before returning: the bytes may be a
+  // view into the arena).
+  route(to: Endpoint, datagram: Uint8Array): { readonly to: Endpoint; readonly datagram: Uint8Array } | "taken" | null;
 }
 
 // The loop owns the UDP sockets it is given (and those that replace them): stop() closes them.
@@ -81,9 +88,10 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     packets.length = 0;
     for (const action of actions) {
       if (action.type === "send") {
-        if (deps.sideChannel?.send(action.to, action.datagram)) continue;
-        datagrams.push(action.datagram);
-        destinations.push(action.to);
+        const routed = deps.sideChannel?.route(action.to, action.datagram) ?? null;
+        if (routed === "taken") continue;
+        datagrams.push(routed?.datagram ?? action.datagram);
+        destinations.push(routed?.to ?? action.to);
       } else packets.push(action.packet);
     }
     if (datagrams.length > 0) deps.udp.send(datagrams, destinations);
@@ -127,7 +135,14 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
       if (count === 0) break;
       const side = deps.sideChannel;
       if (side !== undefined) {
-        for (let i = 0; i < count; i++) if (side.take(arena, i * layout.slotBytes, lengths[i]!, sources[i]!)) lengths[i] = 0;
+        for (let i = 0; i < count; i++) {
+          const taken = side.take(arena, i * layout.slotBytes, lengths[i]!, sources[i]!);
+          if (taken === "taken") lengths[i] = 0;
+          else if (taken !== null) {
+            lengths[i] = taken.length;
+            sources[i] = taken.from;
+          }
+        }
       }
       execute(device.handleDatagramBatch(now(), lengths, sources, count));
       if (count < layout.maxBatch) break;

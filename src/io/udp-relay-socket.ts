@@ -1,18 +1,21 @@
-// The UDP peer relay's own sockets (`meshgate up --relay-port N`): an IPv4 and an IPv6 socket on
-// port N (the IPv6 one only where the host has IPv6), every datagram handed to the relay core
-// (src/nat/udp-relay-server.ts, passed in) and its answer sent from the socket of the
-// answer's family. node:dgram is enough here: a relay forwards one datagram per datagram, and
-// the node's WireGuard traffic keeps the native batched path.
+// The UDP peer relay's own sockets (`meshgate up --relay-port N`): the IPv4 and IPv6 sockets of
+// port N on the native batched UDP (src/io/udp.ts: recvmmsg into one buffer, sendmmsg back),
+// every datagram handed to the relay core (src/nat/udp-relay-server.ts, passed in), which
+// rewrites it in place into what to forward. A relay forwards every packet of the nodes it
+// carries: per-datagram sends through node:dgram cost it more than half the throughput.
+//
+// Flow, per readable socket and batch: receive up to BATCH datagrams into their slots →
+// core.handle each (answers are views into the slots) → one send() for the batch → the slots
+// are free for the next batch.
 
-import { createSocket, type Socket } from "node:dgram";
+import type { Endpoint } from "../net/endpoint.js";
 import type { UdpRelayServer } from "../nat/udp-relay-server.js";
+import { openUdp, type UdpSocket } from "./udp.js";
 
 export interface UdpRelayDeps {
   readonly core: UdpRelayServer;
   readonly now: () => number; // monotonic ms
   readonly log: (line: string) => void;
-  // The addresses to bind; by default every IPv4 and IPv6 address. Tests use 127.0.0.1.
-  readonly hosts?: readonly string[];
   readonly tickMs?: number;
 }
 
@@ -22,65 +25,60 @@ export interface RunningUdpRelay {
 }
 
 const DEFAULT_TICK_MS = 5_000;
-// Where a host without IPv6 says so when an IPv6 socket binds.
-const NO_IPV6 = new Set(["EAFNOSUPPORT", "EADDRNOTAVAIL", "EPROTONOSUPPORT"]);
-
-function bindSocket(host: string, port: number): Promise<Socket> {
-  const socket = createSocket({ type: host.includes(":") ? "udp6" : "udp4", ipv6Only: host.includes(":") });
-  return new Promise((resolve, reject) => {
-    socket.once("error", reject);
-    socket.bind(port, host, () => {
-      socket.off("error", reject);
-      resolve(socket);
-    });
-  });
-}
+const BATCH = 64;
+// A relayed datagram: a WireGuard packet (≤ MTU + 32) plus the relay frame's header. 2 KiB slots
+// leave room; a longer datagram is truncated by the kernel and refused by the core.
+const SLOT_BYTES = 2048;
+const MAX_BATCHES_PER_WAKE = 8;
 
 // Binds `port` (0: any free port, the same for both families) and starts relaying. Throws, with
 // what to change, when the port is taken.
 export async function startUdpRelay(port: number, deps: UdpRelayDeps): Promise<RunningUdpRelay> {
-  const hosts = deps.hosts ?? ["0.0.0.0", "::"];
-  const sockets: Socket[] = [];
-  let boundPort = port;
+  let sockets;
   try {
-    for (const host of hosts) {
-      try {
-        const socket = await bindSocket(host, boundPort);
-        boundPort = socket.address().port;
-        sockets.push(socket);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? "";
-        if (host.includes(":") && NO_IPV6.has(code) && sockets.length > 0) {
-          deps.log(`udp relay: no IPv6 on this host (${code}): relaying on IPv4 only`);
-          continue;
-        }
-        if (code === "EADDRINUSE") throw new Error(`UDP port ${boundPort} is already in use on ${host}: pick another --relay-port`);
-        throw error;
-      }
-    }
+    sockets = openUdp(port);
   } catch (error) {
-    for (const socket of sockets) socket.close();
+    if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") throw new Error(`UDP port ${port} is already in use: pick another --relay-port`);
     throw error;
   }
+  const buffer = new ArrayBuffer(BATCH * SLOT_BYTES);
+  const bytes = new Uint8Array(buffer);
+  const lengths = new Uint32Array(BATCH);
+  const sources: Endpoint[] = new Array<Endpoint>(BATCH);
+  const answers: Uint8Array[] = [];
+  const destinations: Endpoint[] = [];
+  let open = true;
 
-  const socketFor = (host: string): Socket | undefined => sockets.find((socket) => (socket.address().family === "IPv6") === host.includes(":"));
-  for (const socket of sockets) {
-    socket.on("error", (error) => deps.log(`udp relay: socket error: ${error.message}`));
-    socket.on("message", (datagram: Buffer, sender) => {
-      const answer = deps.core.handle(deps.now(), datagram, { host: sender.address, port: sender.port });
-      if (answer === null) return;
-      // A send error (an unreachable destination) is the network's business: the datagram is gone.
-      socketFor(answer.to.host)?.send(answer.bytes, answer.to.port, answer.to.host, () => undefined);
-    });
-  }
+  const relayFrom = (socket: UdpSocket) => (): void => {
+    for (let round = 0; round < MAX_BATCHES_PER_WAKE && open; round++) {
+      const count = socket.receiveBatch(buffer, 0, SLOT_BYTES, BATCH, SLOT_BYTES, lengths, sources);
+      if (count === 0) return;
+      const now = deps.now();
+      answers.length = 0;
+      destinations.length = 0;
+      for (let i = 0; i < count; i++) {
+        if (lengths[i]! > SLOT_BYTES) continue; // truncated: not a relay frame of ours
+        const answer = deps.core.handle(now, bytes.subarray(i * SLOT_BYTES, i * SLOT_BYTES + lengths[i]!), sources[i]!);
+        if (answer === null) continue;
+        answers.push(answer.bytes);
+        destinations.push(answer.to);
+      }
+      // An unreachable destination is the network's business: its datagram is gone.
+      if (answers.length > 0) sockets.send(answers, destinations);
+      if (count < BATCH) return;
+    }
+  };
+  for (const socket of sockets.sockets) socket.onReadable(relayFrom(socket));
   const timer = setInterval(() => deps.core.tick(deps.now()), deps.tickMs ?? DEFAULT_TICK_MS);
   timer.unref();
+  if (sockets.sockets.length === 1) deps.log("udp relay: no IPv6 on this host: relaying on IPv4 only");
 
   return {
-    port: boundPort,
+    port: sockets.port,
     async close() {
+      open = false;
       clearInterval(timer);
-      await Promise.all(sockets.map((socket) => new Promise<void>((resolve) => socket.close(() => resolve()))));
+      sockets.close();
     },
   };
 }

@@ -26,6 +26,7 @@ import { buildNetcheckReport, type NetcheckReport, type PortMappingSupport } fro
 import { createPathManager, type Path, type PathAction, type PathManager } from "./path-manager.js";
 import { createStunProber, type StunProber } from "./stun-client.js";
 import { createUdpRelayClient, type UdpRelayClient, type UdpRelayClientAction } from "./udp-relay-client.js";
+import { parseUdpRelayFrame } from "./udp-relay-protocol.js";
 
 // At most this many peer relays are bound at once (the first in netmap order).
 export const MAX_UDP_RELAYS = 4;
@@ -89,6 +90,10 @@ export interface Connectivity {
   // A datagram of the socket that is not WireGuard (`bytes` is read during the call only).
   handleDatagram(now: number, bytes: Uint8Array, from: Endpoint): ConnectivityAction[];
   handleTcpRelayPacket(now: number, from: Uint8Array, packet: Uint8Array): ConnectivityAction[];
+  // A relay frame from a bound UDP relay that carries a WireGuard packet: where the packet sits
+  // in `bytes` and whose it is, without a copy (the caller hands it to the device in its
+  // batch). null for anything else — handleDatagram then takes the datagram.
+  relayedWireGuard(now: number, bytes: Uint8Array, from: Endpoint): { readonly from: string; readonly offset: number; readonly length: number } | null;
   // Where a WireGuard datagram for `peerKey` goes now ([] when there is no path: dropped).
   sendWireGuard(now: number, peerKey: string, datagram: Uint8Array): ConnectivityAction[];
   handleTick(now: number): ConnectivityAction[];
@@ -313,6 +318,21 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
           drop("unknownDatagram");
           return [];
       }
+    },
+
+    relayedWireGuard(now, bytes, from) {
+      if (classifyDatagram(bytes) !== "relay") return null;
+      const relay = [...relays.values()].find((candidate) => sameEndpoint(candidate.client.relay, from));
+      if (relay === undefined || relay.client.status(now).phase !== "bound") return null;
+      // Looked at first, so a frame this path does not take is handled once, by handleDatagram.
+      const frame = parseUdpRelayFrame(bytes);
+      if (frame?.type !== "recv" || classifyDatagram(frame.packet) !== "wireguard") return null;
+      const actions = relay.client.handle(now, bytes, from);
+      const packet = actions.length === 1 && actions[0]!.kind === "packet" ? actions[0]! : null;
+      if (packet === null) return null;
+      const peer = encodeKey(packet.from);
+      paths.heardViaUdpRelay(now, peer, relay.key);
+      return { from: peer, offset: packet.packet.byteOffset - bytes.byteOffset, length: packet.packet.length };
     },
 
     handleTcpRelayPacket(now, from, packet) {

@@ -193,15 +193,19 @@ test("a side channel takes other protocols out of each batch and routes the peer
   let a!: LoopNode;
   const side: SideChannel = {
     take(arena, offset, length) {
-      if (arena[offset] !== 0x6d) return false;
+      // "xxxx" + a WireGuard datagram stands for a relay frame: unwrapped in place, kept in the batch.
+      if (arena[offset] === 0x78) {
+        arena.copyWithin(offset, offset + 4, offset + length);
+        return { length: length - 4, from: pathOfB };
+      }
+      if (arena[offset] !== 0x6d) return null;
       taken.push(new TextDecoder().decode(arena.subarray(offset, offset + length)));
-      return true;
+      return "taken";
     },
-    send(to, datagram) {
-      if (to !== pathOfB) return false;
+    route(to, datagram) {
+      if (to !== pathOfB) return null;
       routed.push(datagram.length);
-      a.loop.udp.send([datagram], [mesh.endpointOf(b)]); // the path layer's choice: b's address
-      return true;
+      return { to: mesh.endpointOf(b), datagram }; // the path layer's choice: b's address
     },
   };
   a = mesh.addNode("a", 1, 51820, side);
@@ -213,7 +217,7 @@ test("a side channel takes other protocols out of each batch and routes the peer
   a.tun.inject(packet);
   await mesh.settle();
   assert.deepEqual(b.tun.written, [packet]);
-  assert.ok(routed.length >= 2, "the initiation and the data went through the side channel");
+  assert.ok(routed.length >= 2, "the initiation and the data were routed by the side channel");
   assert.equal(a.device.peers()[0]!.endpoint, pathOfB, "b's answers did not move the owned endpoint");
 
   b.loop.udp.send([payload("mg-disco-ish")], [mesh.endpointOf(a)]);
@@ -235,4 +239,15 @@ test("a side channel takes other protocols out of each batch and routes the peer
   a.loop.receive(relayed[0]!, pathOfB);
   await mesh.settle();
   assert.deepEqual(a.tun.written, [reply]);
+
+  // One carried inside another protocol on the socket: unwrapped in place, into the batch.
+  const again = ipv4Packet(b.address4, a.address4, payload("wrapped"));
+  b.tun.inject(again);
+  await mesh.settle();
+  const wrapped = new Uint8Array([0x78, 0x78, 0x78, 0x78, ...relayed[1]!]);
+  mesh.network.filter = () => true;
+  b.loop.udp.send([wrapped], [mesh.endpointOf(a)]);
+  await mesh.settle();
+  assert.deepEqual(a.tun.written, [reply, again]);
+  assert.deepEqual(a.device.drops(), {});
 });
