@@ -13,7 +13,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import { describeNeeding, tool } from "../requirements.js";
 import { NAMESPACE_NEEDS } from "./netns.js";
+import { fileURLToPath } from "node:url";
 import { eventually, NatMesh, type MeshHost } from "./nat-mesh.js";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
 const DIRECT_WITHIN_MS = 15_000;
 
@@ -62,6 +65,15 @@ describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("nft"), tool("conntrack"
     const netcheck = await a.netcheck();
     assert.equal(netcheck.udp, true);
     assert.equal(netcheck.mappingVariesByDestination, false);
+
+    // The commands, as a user runs them on the node.
+    const cli = (...args: string[]) => a.ns.exec(process.execPath, [MAIN, ...args, "--state-dir", a.stateDir]).then((r) => r.stdout);
+    const report = JSON.parse(await cli("netcheck", "--json")) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(report).sort(), ["ipv4", "ipv6", "mappedEndpoint", "mappingVariesByDestination", "portMapping", "relays", "udp"]);
+    assert.match(String(report["mappedEndpoint"]), new RegExp(`^${left.wanAddress.replaceAll(".", "\\.")}:`));
+    assert.match(await cli("netcheck"), /UDP/);
+    const ping = await cli("ping", "easy-b", "--count", "3");
+    assert.equal(ping.split("\n").filter((line) => /^\d+: reply from easy-b \(100\.[0-9.]+\) via direct 11\.0\.0\.\d+:\d+ in [0-9.]+ ms$/.test(line)).length, 3, ping);
   });
 
   test("two symmetric NATs: traffic flows through the relay, and status says why", async () => {
