@@ -114,9 +114,14 @@ interface BoundRelay {
 
 const sameEndpoint = (a: Endpoint, b: Endpoint): boolean => a.host === b.host && a.port === b.port;
 
+// A loopback address is no candidate: a peer would be talking to itself (a node beside its
+// coordinator asks STUN at 127.0.0.1 and is told 127.0.0.1).
+const isLoopback = (endpoint: Endpoint): boolean => endpoint.host === "::1" || endpoint.host.startsWith("127.");
+
 function unique(endpoints: readonly Endpoint[]): Endpoint[] {
   const seen = new Set<string>();
   return endpoints.filter((endpoint) => {
+    if (isLoopback(endpoint)) return false;
     const text = formatEndpoint(endpoint);
     if (seen.has(text)) return false;
     seen.add(text);
