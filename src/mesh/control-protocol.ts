@@ -24,6 +24,9 @@ export interface NodeReport {
   // Optional: nodes from before NAT traversal send neither.
   readonly nat?: NatFacts | null;
   readonly relayPort?: number | null; // the UDP peer relay this node offers (--relay-port)
+  // Subnet routes it offers (mesh-facing prefixes, src/net/subnet-route.ts), and "0.0.0.0/0" +
+  // "::/0" when it offers to be an exit node. Absent: none (nodes from before subnet routing).
+  readonly routes?: readonly string[];
 }
 
 // Where the coordinator offers STUN (on the host nodes reach it at) and whether its TCP relay
@@ -74,6 +77,7 @@ export class ControlError extends Error {
 }
 
 const MAX_ENDPOINTS = 32;
+const MAX_ROUTES = 64 + 2; // MAX_ADVERTISED_ROUTES subnet routes and the two exit routes
 const MAX_HOSTNAME = 253;
 
 const isFlag = (value: unknown): boolean => value === null || typeof value === "boolean";
@@ -95,6 +99,8 @@ function isReport(value: Record<string, unknown>): boolean {
   return (
     isNatFacts(value["nat"]) &&
     (value["relayPort"] === undefined || value["relayPort"] === null || isPort(value["relayPort"])) &&
+    (value["routes"] === undefined ||
+      (Array.isArray(value["routes"]) && value["routes"].length <= MAX_ROUTES && value["routes"].every((route) => typeof route === "string" && route.length <= 64))) &&
     typeof value["hostname"] === "string" &&
     value["hostname"].length <= MAX_HOSTNAME &&
     Array.isArray(value["endpoints"]) &&

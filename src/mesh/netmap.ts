@@ -14,7 +14,13 @@ export interface NetmapNode {
   readonly ipv4: string;
   readonly ipv6: string;
   readonly endpoints: readonly string[]; // "ip:port" or "[ipv6]:port", most preferred first
-  readonly routes: readonly string[]; // approved subnet routes, e.g. "192.168.1.0/24"
+  // What peers route to this node: the subnet routes it is the primary router for, and the
+  // exit routes ("0.0.0.0/0", "::/0") when it is an approved exit node (a peer uses those only
+  // if it chose this node as its exit node).
+  readonly routes: readonly string[];
+  // Every route of this node an admin (or the auto-approve policy) approved, primary or not:
+  // what it forwards, and what `status` shows. Absent from coordinators before subnet routing.
+  readonly approvedRoutes?: readonly string[];
   readonly online: boolean;
   readonly keyExpiresAt: number | null;
   readonly nat: NatFacts | null; // what the node learned of its network, as it reported it
@@ -46,6 +52,8 @@ export function sameNat(a: NatLike | null, b: NatLike | null): boolean {
   return a.udp === b.udp && a.mappingVariesByDestination === b.mappingVariesByDestination && a.portMapping === b.portMapping;
 }
 
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((item, i) => item === b[i]);
+
 export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
   return (
     a.nodeKey === b.nodeKey &&
@@ -58,8 +66,8 @@ export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
     a.relayPort === b.relayPort &&
     a.endpoints.length === b.endpoints.length &&
     a.endpoints.every((endpoint, i) => endpoint === b.endpoints[i]) &&
-    a.routes.length === b.routes.length &&
-    a.routes.every((route, i) => route === b.routes[i])
+    sameList(a.routes, b.routes) &&
+    sameList(a.approvedRoutes ?? [], b.approvedRoutes ?? [])
   );
 }
 
