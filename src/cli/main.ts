@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordinator.js";
 import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
-import { MESH_USAGE, runDown, runStatus, runUp } from "./mesh.js";
+import { MESH_USAGE, runDown, runSet, runStatus, runUp, SET_USAGE } from "./mesh.js";
 import { UsageError } from "./options.js";
 import { runStart } from "./start.js";
 import { runWg, WG_USAGE } from "./wg.js";
@@ -20,6 +20,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   start: { summary: "run the appliance: a coordinator and a node, with embedded defaults", usage: "Usage: meshgate start [--state-dir DIR] [--listen HOST:PORT]", run: runStart },
   up: { summary: "join the mesh (--coordinator URL --auth-key KEY), or come back to it", usage: MESH_USAGE, run: runUp },
+  set: { summary: "change a running node's routes and exit node (the routing flags of up)", usage: SET_USAGE, run: runSet },
   down: { summary: "leave the mesh (this node keeps its identity)", usage: MESH_USAGE, run: runDown },
   status: { summary: "this node and its peers, with the path to each (--json)", usage: MESH_USAGE, run: runStatus },
   netcheck: { summary: "what this node's network allows: UDP, public endpoint, NAT type, relay (--json)", usage: DIAGNOSE_USAGE, run: runNetcheck },

@@ -1,6 +1,8 @@
 // The node's commands:
 //   meshgate up [--coordinator URL] [--auth-key KEY|- | --auth-key-file PATH] [--state-dir DIR]
 //               [--interface NAME] [--port N] [--hostname NAME] [--foreground]
+//               [routing flags]
+//   meshgate set [routing flags] [--state-dir DIR]     (change a running node)
 //   meshgate down [--state-dir DIR]
 //   meshgate status [--state-dir DIR] [--json]
 
@@ -9,10 +11,15 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { nodeStatusSocket, startMeshNode } from "../daemon/mesh-node.js";
 import { requestJson } from "../io/unix-http-client.js";
-import { formatNodeStatus, type NodeStatus } from "../mesh/node-status.js";
+import { formatNodeStatus, routingLines, type NodeStatus } from "../mesh/node-status.js";
+import { DEFAULT_ROUTING_PREFS, type RoutingPrefsChange } from "../mesh/routing-prefs.js";
+import { checkRoutingHost } from "../daemon/mesh-routing.js";
+import { DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
+import { parseIpPrefix } from "../net/ip-prefix.js";
+import { parseAdvertisedRoutes, RouteSpecError } from "../net/subnet-route.js";
 import { hideSecretArguments, readAuthKey, withoutAuthKeyOptions } from "./auth-key-source.js";
 import { runUntilSignalled, startInBackground, stopByPidFile } from "./background.js";
-import { parseArguments, parsePort, UsageError } from "./options.js";
+import { parseArguments, parsePort, UsageError, type OptionKinds, type ParsedArguments } from "./options.js";
 
 export const DEFAULT_NODE_STATE_DIR = "/var/lib/meshgate/node";
 const DEFAULT_INTERFACE = "meshgate0";
@@ -28,7 +35,51 @@ export const MESH_USAGE = [
   "            --interface NAME (meshgate0), --port N (UDP, 41641), --hostname NAME (this machine's),",
   "            --relay-port N (relay UDP for other nodes on port N: for a node with a public address),",
   "            --foreground",
+  "",
+  "routing (up and set; kept across restarts; `meshgate set` changes a running node):",
+  "  --advertise-routes CIDR[,CIDR…]   offer these LAN subnets to the mesh (\"\" for none); LAN=MESH",
+  "                                    offers a LAN under another prefix, translated 1:1",
+  "                                    (192.168.1.0/24=10.77.1.0/24, for homes on the same subnet)",
+  "  --advertise-exit-node             offer this node as an exit node to the internet",
+  "  --snat-subnet-routes=false        keep mesh source addresses on traffic into the LAN",
+  "                                    (default: masquerade as this node, so LAN hosts need no route back)",
+  "  --accept-routes=false             do not use other nodes' subnet routes (default: use them,",
+  "                                    except a route inside a network this node is on)",
+  "  --exit-node NAME|MESH-IP          send all internet traffic through that node (--exit-node= to stop)",
+  "  --exit-node-allow-lan-access      with an exit node, keep this node's LAN reachable directly",
+  "Routes and exit nodes are live once approved on the coordinator: meshgate routes list|approve.",
 ].join("\n");
+
+export const SET_USAGE = "Usage: meshgate set [routing flags] [--state-dir DIR]   change a running node's routing\n\n" + MESH_USAGE;
+
+const ROUTING_OPTIONS: OptionKinds = {
+  "advertise-routes": "string", "advertise-exit-node": "toggle", "snat-subnet-routes": "toggle", "accept-routes": "toggle",
+  "exit-node": "string", "exit-node-allow-lan-access": "toggle",
+};
+
+// The routing flags given, as a change to the node's saved routing prefs. The routes' syntax is
+// checked here, so a typo fails before anything starts; the rest is checked by the node.
+function routingChange(parsed: ParsedArguments): RoutingPrefsChange {
+  const routes = parsed.strings["advertise-routes"];
+  if (routes !== undefined) {
+    try {
+      parseAdvertisedRoutes(routes, [parseIpPrefix(DEFAULT_IPV4_POOL)!]);
+    } catch (error) {
+      if (error instanceof RouteSpecError) throw new UsageError(`--advertise-routes: ${error.message}`);
+      throw error;
+    }
+  }
+  const toggle = (name: string): boolean | undefined => parsed.toggles[name];
+  const change: Record<string, unknown> = {
+    advertiseRoutes: routes === undefined ? undefined : routes.split(",").map((route) => route.trim()).filter((route) => route !== ""),
+    advertiseExitNode: toggle("advertise-exit-node"),
+    snatSubnetRoutes: toggle("snat-subnet-routes"),
+    acceptRoutes: toggle("accept-routes"),
+    exitNode: parsed.strings["exit-node"] === undefined ? undefined : parsed.strings["exit-node"] === "" ? null : parsed.strings["exit-node"],
+    exitNodeAllowLanAccess: toggle("exit-node-allow-lan-access"),
+  };
+  return Object.fromEntries(Object.entries(change).filter(([, value]) => value !== undefined)) as RoutingPrefsChange;
+}
 
 const pidFile = (stateDir: string): string => join(stateDir, "node.pid");
 const logFile = (stateDir: string): string => join(stateDir, "node.log");
@@ -44,8 +95,14 @@ async function statusAnswers(stateDir: string): Promise<boolean> {
 export async function runUp(args: readonly string[], write: (line: string) => void): Promise<number> {
   const parsed = parseArguments(args, {
     coordinator: "string", "auth-key": "string", "auth-key-file": "string", "state-dir": "string", interface: "string", port: "string", hostname: "string",
-    "relay-port": "string", foreground: "boolean",
+    "relay-port": "string", foreground: "boolean", ...ROUTING_OPTIONS,
   });
+  const routing = routingChange(parsed);
+  try {
+    checkRoutingHost({ ...DEFAULT_ROUTING_PREFS, ...routing }, process.getuid?.() === 0);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
   const relayPort = parsed.strings["relay-port"] === undefined ? undefined : parsePort(parsed.strings["relay-port"], "relay-port");
   if (relayPort === 0) throw new UsageError("--relay-port must be a port from 1 to 65535 (other nodes need to know it)");
   if (parsed.operands.length > 0) throw new UsageError(`unexpected operand(s) after the options\n\n${MESH_USAGE}`);
@@ -71,6 +128,7 @@ export async function runUp(args: readonly string[], write: (line: string) => vo
     ...(parsed.strings["coordinator"] !== undefined ? { coordinatorUrl: parsed.strings["coordinator"] } : {}),
     ...(authKey !== undefined ? { authKey } : {}),
     ...(relayPort !== undefined ? { relayPort } : {}),
+    routing,
     log,
   });
   write(`${node.name} is up as ${node.ipv4} / ${node.ipv6} (pid ${process.pid})`);
@@ -94,5 +152,22 @@ export async function runStatus(args: readonly string[], write: (line: string) =
   });
   const status = response.body as unknown as NodeStatus;
   write(parsed.flags.has("json") ? JSON.stringify(status, null, 2) : formatNodeStatus(status, Date.now()));
+  return 0;
+}
+
+export async function runSet(args: readonly string[], write: (line: string) => void): Promise<number> {
+  const parsed = parseArguments(args, { "state-dir": "string", ...ROUTING_OPTIONS });
+  if (parsed.operands.length > 0) throw new UsageError(`unexpected operand(s)\n\n${SET_USAGE}`);
+  const change = routingChange(parsed);
+  if (Object.keys(change).length === 0) throw new UsageError(`nothing to set\n\n${SET_USAGE}`);
+  const stateDir = parsed.strings["state-dir"] ?? DEFAULT_NODE_STATE_DIR;
+  const socket = nodeStatusSocket(stateDir);
+  const response = await requestJson(socket, "POST", "/v1/prefs", change).catch((error: Error) => {
+    throw new Error(`meshgate is not running here (${error.message}); start it with meshgate up`);
+  });
+  if (response.status >= 400) throw new Error(String(response.body["message"] ?? `HTTP ${response.status}`));
+  const status = (await requestJson(socket, "GET", "/v1/status")).body as unknown as NodeStatus;
+  const lines = status.routing === undefined ? [] : routingLines(status.routing, status.self?.name ?? "this-node");
+  write(lines.length > 0 ? lines.join("\n") : "routing: nothing advertised, no exit node");
   return 0;
 }

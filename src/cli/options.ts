@@ -5,17 +5,21 @@ export class UsageError extends Error {
   override readonly name = "UsageError";
 }
 
-export type OptionKinds = Readonly<Record<string, "string" | "boolean">>;
+// "boolean": --flag alone; "toggle": --flag (true) or --flag=true|false, for a setting whose
+// default is on or that a later command must be able to turn off.
+export type OptionKinds = Readonly<Record<string, "string" | "boolean" | "toggle">>;
 
 export interface ParsedArguments {
   readonly strings: Readonly<Record<string, string>>;
   readonly flags: ReadonlySet<string>;
+  readonly toggles: Readonly<Record<string, boolean>>;
   readonly operands: readonly string[];
 }
 
 export function parseArguments(args: readonly string[], kinds: OptionKinds): ParsedArguments {
   const strings: Record<string, string> = {};
   const flags = new Set<string>();
+  const toggles: Record<string, boolean> = {};
   const operands: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -26,7 +30,10 @@ export function parseArguments(args: readonly string[], kinds: OptionKinds): Par
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
     const kind = kinds[name];
     if (kind === undefined) throw new UsageError(`unknown option --${name}`);
-    if (kind === "boolean") {
+    if (kind === "toggle") {
+      if (inline !== undefined && inline !== "true" && inline !== "false") throw new UsageError(`--${name} is true or false (--${name}=false), got "${inline}"`);
+      toggles[name] = inline !== "false";
+    } else if (kind === "boolean") {
       if (inline !== undefined) throw new UsageError(`--${name} takes no value`);
       flags.add(name);
     } else {
@@ -35,7 +42,7 @@ export function parseArguments(args: readonly string[], kinds: OptionKinds): Par
       strings[name] = value;
     }
   }
-  return { strings, flags, operands };
+  return { strings, flags, toggles, operands };
 }
 
 // "90s", "30m", "24h", "7d" → milliseconds.

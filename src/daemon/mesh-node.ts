@@ -17,13 +17,16 @@ import { joinMesh } from "../mesh/join.js";
 import { createNodeAgent, type NodeAgent } from "../mesh/node-agent.js";
 import { createNodeApiApp } from "../mesh/node-api-http.js";
 import { buildNodeStatus } from "../mesh/node-status.js";
-import { formatIpAddress, parseIpAddress } from "../net/ip-prefix.js";
+import type { RoutingPrefsChange } from "../mesh/routing-prefs.js";
+import { formatIpAddress, parseIpAddress, parseIpPrefix } from "../net/ip-prefix.js";
 import { loadOrCreateKeyFile } from "../store/key-file.js";
 import { openNodeStore } from "../store/node-store.js";
 import { clampPrivateKey, createFastestX25519 } from "../wireguard/x25519.js";
 import { checkedDataplane } from "./checked-dataplane.js";
 import { bringUpInterface, type Log } from "./interface.js";
 import { createMeshConnectivity } from "./mesh-connectivity.js";
+import { createMeshRouting, MESH_FWMARK } from "./mesh-routing.js";
+import { createSubnetForwarding, setSourceValidMark } from "./subnet-forwarding.js";
 
 export interface MeshNodeOptions {
   readonly stateDir: string;
@@ -35,6 +38,8 @@ export interface MeshNodeOptions {
   readonly authKey?: string;
   // Relay UDP for other nodes on this port (meshgate up --relay-port); absent: no relay.
   readonly relayPort?: number;
+  // Routing flags given to `meshgate up` (over the saved ones; src/mesh/routing-prefs.ts).
+  readonly routing?: RoutingPrefsChange;
   readonly log: Log;
 }
 
@@ -101,6 +106,16 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
   // The mesh routes: the whole 100.64.0.0/10 and the mesh's ULA /48 go into the interface.
   const ula = parseIpAddress(self.ipv6)!.bytes.slice();
   ula.fill(0, 6);
+  const meshRanges = [DEFAULT_IPV4_POOL, `${formatIpAddress({ family: 6, bytes: ula })}/48`];
+  const routing = createMeshRouting({
+    store,
+    interfaceName: options.interfaceName,
+    meshRanges: meshRanges.map((range) => parseIpPrefix(range)!),
+    coordinatorUrl,
+    forwarding: () => createSubnetForwarding(options.interfaceName, options.log),
+    setSourceValidMark,
+    log: options.log,
+  });
   const running = await bringUpInterface({
     dataplane,
     random: randomSource,
@@ -108,10 +123,12 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     privateKey,
     mtu: 1420,
     addresses: [`${self.ipv4}/32`, `${self.ipv6}/128`],
-    routes: [DEFAULT_IPV4_POOL, `${formatIpAddress({ family: 6, bytes: ula })}/48`],
+    routes: meshRanges,
     routeTable: undefined,
     listenPort: options.listenPort,
-    fwmark: 0,
+    // Marked so that with an exit node in use, WireGuard, STUN and relay datagrams still take
+    // the real network (src/router/policy-routing.ts).
+    fwmark: MESH_FWMARK,
     peers: [],
     sideChannel: connectivity.sideChannel,
     log: options.log,
@@ -126,28 +143,48 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     throw error;
   });
 
-  // Peers get their path endpoint (the path layer routes them); the path layer gets the map.
-  const apply = (netmap: Netmap | null): void => {
-    const plan = reconcilePeers(netmap === null ? [] : desiredPeers(netmap), running.device.peers(), connectivity.pathEndpointOf);
+  // Peers get their path endpoint (the path layer routes them) and the routes this node uses
+  // through them; the path layer gets the map; the kernel and nftables follow (asynchronously).
+  const apply = (netmap: Netmap | null): Promise<void> => {
+    const selection = routing.select(netmap);
+    const plan = reconcilePeers(netmap === null ? [] : desiredPeers(netmap, selection.peerRoutes), running.device.peers(), connectivity.pathEndpointOf);
     for (const key of plan.remove) running.device.removePeer(key);
     for (const settings of plan.upsert) running.loop.apply(running.device.upsertPeer(monotonicMs(), settings));
     connectivity.setNetmap(netmap);
+    return routing.sync(netmap);
   };
   const saved = store.loadNetmap();
   const initial = saved === null ? null : (JSON.parse(saved.body) as Netmap);
-  apply(initial); // the last known mesh, before the coordinator answers (or if it is down)
+  let current = initial;
+  const failStart = async (error: unknown): Promise<never> => {
+    await routing.stop();
+    await connectivity.stop();
+    await running.stop();
+    store.close();
+    throw error;
+  };
+  // The routing flags of `meshgate up`, checked and applied before the node counts as up.
+  if (options.routing !== undefined && Object.keys(options.routing).length > 0) {
+    await routing.change(options.routing, () => apply(current)).catch(failStart);
+  } else {
+    await apply(initial); // the last known mesh, before the coordinator answers (or if it is down)
+  }
 
   const nodeAgent = createNodeAgent({
     client,
     // What peers need to reach this node: the path layer's candidates, not only local addresses.
-    report: () => ({ hostname: options.hostname, listenPort: port, ...connectivity.report() }),
+    report: () => ({ hostname: options.hostname, listenPort: port, ...connectivity.report(), routes: routing.reportedRoutes() }),
     initial,
     onNetmap: (netmap) => {
       store.saveNetmap(netmap.version, JSON.stringify(netmap), wallClockMs());
-      apply(netmap);
+      current = netmap;
+      void apply(netmap);
       options.log(`netmap ${netmap.version}: ${netmap.peers.length} peer(s)`);
     },
-    onCutOff: () => apply(null),
+    onCutOff: () => {
+      current = null;
+      void apply(null);
+    },
     onServices: (services) => connectivity.setServices(services),
     sleep: (ms, abort) => new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
@@ -160,13 +197,18 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
   nodeAgent.start();
   const statusSocket = nodeStatusSocket(options.stateDir);
   const api = await serveUnixSocket(
-    createNodeApiApp(
-      () => buildNodeStatus(nodeAgent.netmap, running.device.peers(), { url: coordinatorUrl, state: nodeAgent.state }, running.name, running.listenPort, connectivity.pathView, {
+    createNodeApiApp({
+      status: () => buildNodeStatus(nodeAgent.netmap, running.device.peers(), { url: coordinatorUrl, state: nodeAgent.state }, running.name, running.listenPort, connectivity.pathView, {
         ...running.device.drops(),
         ...connectivity.drops(),
-      }, connectivity.relayView()),
-      () => connectivity.netcheck(),
-    ),
+      }, connectivity.relayView(), routing.view(nodeAgent.netmap)),
+      netcheck: () => connectivity.netcheck(),
+      async changePrefs(change) {
+        const prefs = await routing.change(change, () => apply(current));
+        nodeAgent.reportChanged(); // the advertised routes are in the report
+        return prefs;
+      },
+    }),
     statusSocket,
   );
   options.log(`${self.name} is on the mesh as ${self.ipv4} / ${self.ipv6} (interface ${running.name}, UDP port ${running.listenPort})`);
@@ -175,6 +217,7 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     (stopping ??= (async () => {
       nodeAgent.stop();
       await api.close();
+      await routing.stop();
       await connectivity.stop();
       await running.stop();
       store.close();

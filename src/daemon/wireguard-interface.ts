@@ -10,6 +10,9 @@ import { parseWireGuardConfig } from "../wireguard/config.js";
 import type { PeerSettings } from "../wireguard/device.js";
 import { checkedDataplane } from "./checked-dataplane.js";
 import { bringUpInterface, type Log, type RunningInterface } from "./interface.js";
+import { applyPolicyRouting, removePolicyRouting } from "./policy-routing.js";
+import { setSourceValidMark } from "./subnet-forwarding.js";
+import { planDefaultRouteRouting } from "../router/policy-routing.js";
 
 function readConfig(path: string): string {
   try {
@@ -42,10 +45,29 @@ export async function startWireGuardInterface(options: { readonly configPath: st
     routes: plan.routes,
     routeTable: plan.routeTable,
     listenPort: config.interface.listenPort ?? 0,
-    fwmark: config.interface.fwMark ?? 0,
+    fwmark: plan.fwmark,
     peers,
     log: options.log,
   });
-  options.log(`${running.name} is up: UDP port ${running.listenPort}, ${peers.length} peer(s), MTU ${plan.mtu}, UAPI ${uapiSocketPath(running.name)}`);
-  return running;
+  if (plan.defaultRoutes === null) {
+    options.log(`${running.name} is up: UDP port ${running.listenPort}, ${peers.length} peer(s), MTU ${plan.mtu}, UAPI ${uapiSocketPath(running.name)}`);
+    return running;
+  }
+  // All traffic through the tunnel, as wg-quick does it (local networks stay reachable).
+  const { table, fwmark, families } = plan.defaultRoutes;
+  const routing = planDefaultRouteRouting({ interfaceName: running.name, table, fwmark, families, allowLocalNetworks: true, bypass: [] });
+  try {
+    if (families.includes(4)) await setSourceValidMark(true);
+    await applyPolicyRouting(running.name, routing);
+  } catch (error) {
+    await removePolicyRouting(running.name, routing).catch(() => undefined);
+    await running.stop();
+    throw error;
+  }
+  options.log(`${running.name} is up: UDP port ${running.listenPort}, ${peers.length} peer(s), MTU ${plan.mtu}, default route through the tunnel (table ${table}, fwmark 0x${fwmark.toString(16)}), UAPI ${uapiSocketPath(running.name)}`);
+  let unrouted: Promise<void> | null = null;
+  const unroute = (): Promise<void> =>
+    (unrouted ??= removePolicyRouting(running.name, routing).then(() => setSourceValidMark(false)).catch((error: Error) => options.log(`taking back the default route: ${error.message}`)));
+  void running.stopped.then(unroute); // also when the TUN is deleted from outside
+  return { ...running, stop: async () => (await unroute(), await running.stop()) };
 }

@@ -3,15 +3,18 @@
 // Pure, so every rule is tested without root.
 //
 // Routes follow wg-quick: every peer's AllowedIPs is routed into the interface (Table = off:
-// none; Table = <name or number>: into that table). A default route (0.0.0.0/0, ::/0) needs
-// wg-quick's fwmark policy routing, which meshgate does not do yet: such a file is refused
-// with that reason rather than half-applied.
+// none; Table = <name or number>: into that table). With Table = auto (the default), a default
+// route (0.0.0.0/0, ::/0) goes the way wg-quick sends it: into a table of its own (FwMark's
+// number, else 51820), with the interface's socket marked and the rules of
+// src/router/policy-routing.ts, so the tunnel's own datagrams still take the real network.
 
 import { basename } from "node:path";
-import { formatIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
+import { formatIpPrefix, type IpFamily, type IpPrefix } from "../net/ip-prefix.js";
 import type { WireGuardConfig } from "../wireguard/config.js";
 
 export const DEFAULT_INTERFACE_MTU = 1420;
+// wg-quick's table (and mark) for default routes.
+export const WG_QUICK_DEFAULT_TABLE = 51820;
 // wg-quick's rule for interface names (and Linux's 15-character limit).
 const INTERFACE_NAME = /^[a-zA-Z0-9_=+.-]{1,15}$/;
 
@@ -25,6 +28,10 @@ export interface WgQuickPlan {
   readonly addresses: readonly string[];
   readonly routes: readonly string[];
   readonly routeTable: string | undefined;
+  // Default routes by policy routing (Table = auto with 0.0.0.0/0 or ::/0 in AllowedIPs).
+  readonly defaultRoutes: { readonly table: number; readonly fwmark: number; readonly families: readonly IpFamily[] } | null;
+  // The mark of the interface's UDP socket (FwMark, or the default-route table's number).
+  readonly fwmark: number;
   // Fields the file sets that meshgate ignores, each with the reason, for the user to see.
   readonly warnings: readonly string[];
 }
@@ -48,14 +55,12 @@ export function planWgQuick(configPath: string, config: WireGuardConfig): WgQuic
   const routes = new Map<string, IpPrefix>();
   for (const peer of config.peers) for (const prefix of peer.allowedIps) routes.set(formatIpPrefix(prefix), prefix);
   const table = iface.table === undefined || iface.table === "auto" ? undefined : iface.table;
-  if (table !== "off") {
-    const defaults = [...routes.values()].filter((prefix) => prefix.cidr === 0).map(formatIpPrefix);
-    if (defaults.length > 0) {
-      throw new WgQuickPlanError(
-        `${configPath}: AllowedIPs ${defaults.join(", ")} would route all traffic through the tunnel, which needs ` +
-          "policy routing meshgate does not set up yet; use narrower AllowedIPs, or Table = off and route it yourself",
-      );
-    }
+  const defaults = [...routes.values()].filter((prefix) => prefix.cidr === 0);
+  let defaultRoutes: WgQuickPlan["defaultRoutes"] = null;
+  if (table === undefined && defaults.length > 0) {
+    const number = iface.fwMark !== undefined && iface.fwMark !== 0 ? iface.fwMark : WG_QUICK_DEFAULT_TABLE;
+    defaultRoutes = { table: number, fwmark: number, families: [...new Set(defaults.map((prefix) => prefix.family))].sort() };
+    for (const prefix of defaults) routes.delete(formatIpPrefix(prefix));
   }
   const warnings: string[] = [];
   if (iface.dns.length > 0) warnings.push(`DNS = ${iface.dns.join(", ")} is ignored: meshgate does not change the resolver configuration`);
@@ -69,6 +74,8 @@ export function planWgQuick(configPath: string, config: WireGuardConfig): WgQuic
     addresses: iface.addresses.map(formatIpPrefix),
     routes: table === "off" ? [] : [...routes.keys()],
     routeTable: table === "off" ? undefined : table,
+    defaultRoutes,
+    fwmark: defaultRoutes?.fwmark ?? iface.fwMark ?? 0,
     warnings,
   };
 }

@@ -37,3 +37,28 @@ export function replaceAddress(device: string, address: string): Promise<string>
 export function replaceRoute(device: string, prefix: string, table?: string): Promise<string> {
   return run([prefix.includes(":") ? "-6" : "-4", "route", "replace", prefix, "dev", device, ...(table ? ["table", table] : [])]);
 }
+
+// Removes the route if it is there (a route already gone is no error: the TUN took it along).
+export async function deleteRoute(device: string, prefix: string, table?: string): Promise<void> {
+  await run([prefix.includes(":") ? "-6" : "-4", "route", "del", prefix, "dev", device, ...(table ? ["table", table] : [])]).catch((error: Error) => {
+    if (!/No such process|No such device|Cannot find device/.test(error.message)) throw error;
+  });
+}
+
+// `ip rule add <args>`, once: a rule with the same text already there (left by a process that
+// was killed) is deleted first, so applying twice leaves one copy.
+export async function addRule(family: 4 | 6, args: readonly string[]): Promise<void> {
+  await deleteRule(family, args);
+  await run([`-${family}`, "rule", "add", ...args]);
+}
+
+// `ip rule del <args>` for every copy; none there is no error.
+export async function deleteRule(family: 4 | 6, args: readonly string[]): Promise<void> {
+  for (let copies = 0; copies < 16; copies++) {
+    const removed = await run([`-${family}`, "rule", "del", ...args]).then(() => true, (error: Error) => {
+      if (/No such file or directory/.test(error.message)) return false;
+      throw error;
+    });
+    if (!removed) return;
+  }
+}

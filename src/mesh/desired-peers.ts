@@ -17,16 +17,17 @@ export interface DesiredPeer {
   readonly endpoints: readonly Endpoint[];
 }
 
-// Each peer gets its mesh addresses (/32, /128) and its approved routes. Peers with keys or
-// addresses that do not parse are left out rather than half-configured.
-export function desiredPeers(netmap: Netmap): DesiredPeer[] {
+// Each peer gets its mesh addresses (/32, /128) and the routes this node uses through it
+// (route-selection.ts: accepted subnet routes, the chosen exit node's default routes). Peers
+// with keys or addresses that do not parse are left out rather than half-configured.
+export function desiredPeers(netmap: Netmap, peerRoutes: ReadonlyMap<string, readonly IpPrefix[]> = new Map()): DesiredPeer[] {
   const peers: DesiredPeer[] = [];
   for (const node of netmap.peers) {
     const publicKey = decodeKey(node.nodeKey);
-    const prefixes = [`${node.ipv4}/32`, `${node.ipv6}/128`, ...node.routes].map(parseIpPrefix);
-    if (publicKey === null || prefixes.some((prefix) => prefix === null)) continue;
+    const addresses = [`${node.ipv4}/32`, `${node.ipv6}/128`].map(parseIpPrefix);
+    if (publicKey === null || addresses.some((prefix) => prefix === null)) continue;
     const endpoints = node.endpoints.map(parseIpEndpoint).filter((endpoint): endpoint is Endpoint => endpoint !== null);
-    peers.push({ publicKey, name: node.name, allowedIps: prefixes as IpPrefix[], endpoints });
+    peers.push({ publicKey, name: node.name, allowedIps: [...(addresses as IpPrefix[]), ...(peerRoutes.get(node.nodeKey) ?? [])], endpoints });
   }
   return peers;
 }

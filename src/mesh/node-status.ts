@@ -7,6 +7,8 @@ import type { PeerStatus } from "../wireguard/device.js";
 import { formatEndpoint } from "../net/endpoint.js";
 import type { Netmap } from "./netmap.js";
 import type { AgentState } from "./node-agent.js";
+import type { RouteSelection } from "./route-selection.js";
+import type { RoutingPrefs } from "./routing-prefs.js";
 
 // The path to one peer, as the path layer sees it.
 export interface PathView {
@@ -38,6 +40,20 @@ export interface NodeStatus {
   readonly drops: Readonly<Record<string, number>>;
   // The TCP relay connection to the coordinator, when there is one.
   readonly relay: RelayView | null;
+  // Subnet routes and exit nodes (absent: a status from before subnet routing).
+  readonly routing?: RoutingView;
+}
+
+// What this node's routing is doing: its owner's choices, which of its advertised routes are
+// approved and routed here now, and how it uses other nodes' routes and its exit node.
+export interface RoutingView {
+  readonly prefs: RoutingPrefs;
+  readonly approvedRoutes: readonly string[]; // of this node's advertised subnet routes
+  readonly primaryRoutes: readonly string[]; // the ones the mesh routes to this node now
+  readonly exitNodeApproved: boolean;
+  readonly subnetRoutes: RouteSelection["subnetRoutes"]; // other nodes' routes and their use here
+  readonly exitNode: RouteSelection["exitNode"];
+  readonly error: string | null; // the last failure to apply, until one succeeds
 }
 
 export interface RelayView {
@@ -64,6 +80,7 @@ export function buildNodeStatus(
   pathOf: (nodeKey: string) => PathView | null = () => null,
   drops: Readonly<Record<string, number>> = {},
   relay: RelayView | null = null,
+  routing?: RoutingView,
 ): NodeStatus {
   const byKey = new Map(devicePeers.map((peer) => [Buffer.from(peer.publicKey).toString("base64"), peer]));
   return {
@@ -79,6 +96,7 @@ export function buildNodeStatus(
     listenPort,
     drops,
     relay,
+    ...(routing !== undefined ? { routing } : {}),
     peers: (netmap?.peers ?? [])
       .map((node) => {
         const device = byKey.get(node.nodeKey);
@@ -146,6 +164,7 @@ export function formatNodeStatus(status: NodeStatus, now: number): string {
   lines.push(self === null ? `meshgate: not joined yet (${coordinatorLine(status)})` : `${self.name}  ${self.ipv4}  ${self.ipv6}  — ${coordinatorLine(status)}`);
   if (status.peers.length === 0) {
     lines.push("no peers yet");
+    if (status.routing !== undefined) lines.push("", ...routingLines(status.routing, self?.name ?? "this-node"));
     return lines.join("\n");
   }
   const rows = status.peers.map((peer) => [
@@ -164,5 +183,38 @@ export function formatNodeStatus(status: NodeStatus, now: number): string {
   // Why a path is not direct, under the table: what a user can act on.
   const reasons = status.peers.filter((peer) => peer.online && peer.path !== "direct" && peer.pathReason !== null);
   if (reasons.length > 0) lines.push("", ...reasons.map((peer) => `${peer.name}: ${peer.path === "relay" ? "relayed" : "no path"} — ${peer.pathReason}`));
+  if (status.routing !== undefined) {
+    const routing = routingLines(status.routing, self?.name ?? "this-node");
+    if (routing.length > 0) lines.push("", ...routing);
+  }
   return lines.join("\n");
+}
+
+// The routing part of the text view: only what is set or in use, each line saying what to do
+// when something waits on a person.
+export function routingLines(routing: RoutingView, selfName: string): string[] {
+  const lines: string[] = [];
+  const meshPrefix = (route: string): string => route.split("=").at(-1)!;
+  const advertised = routing.prefs.advertiseRoutes.map((route) => {
+    const prefix = meshPrefix(route);
+    const state = !routing.approvedRoutes.includes(prefix)
+      ? `awaiting approval: meshgate routes approve ${selfName} ${prefix}`
+      : routing.primaryRoutes.includes(prefix)
+        ? "approved, primary"
+        : "approved, standby (another router is primary)";
+    return `${route} (${state})`;
+  });
+  if (advertised.length > 0) lines.push(`advertising  ${advertised.join(", ")}${routing.prefs.snatSubnetRoutes ? "" : "  [mesh source addresses kept]"}`);
+  if (routing.prefs.advertiseExitNode) {
+    lines.push(`exit node    offered (${routing.exitNodeApproved ? "approved" : `awaiting approval: meshgate routes approve ${selfName} exit-node`})`);
+  }
+  const used = routing.subnetRoutes.map((route) => `${route.prefix} via ${route.via}${route.installed ? "" : ` — not used: ${route.reason}`}`);
+  if (used.length > 0) lines.push(`routes       ${used.join("\n             ")}`);
+  const exit = routing.exitNode;
+  if (exit !== null) {
+    const lan = routing.prefs.exitNodeAllowLanAccess ? ", LAN reachable" : "";
+    lines.push(`exit node    ${exit.name ?? exit.requested}${exit.ipv4 === null ? "" : ` (${exit.ipv4})`}: ${exit.active && exit.online ? `all internet traffic goes through it${lan}` : exit.reason ?? "not in use"}`);
+  }
+  if (routing.error !== null) lines.push(`routing error: ${routing.error}`);
+  return lines;
 }

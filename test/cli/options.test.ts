@@ -22,3 +22,10 @@ test("errors name the option", () => {
   assert.equal(parsePort("41641", "port"), 41641);
   assert.throws(() => parsePort("70000", "port"), /--port must be/);
 });
+
+test("toggles: --flag is true, --flag=false and --flag=true say it outright, anything else is refused", () => {
+  const parsed = parseArguments(["--accept-routes=false", "--advertise-exit-node", "--snat=true", "--exit-node="], { "accept-routes": "toggle", "advertise-exit-node": "toggle", snat: "toggle", "exit-node": "string" });
+  assert.deepEqual(parsed.toggles, { "accept-routes": false, "advertise-exit-node": true, snat: true });
+  assert.equal(parsed.strings["exit-node"], "", "an empty value clears a setting");
+  assert.throws(() => parseArguments(["--accept-routes=no"], { "accept-routes": "toggle" }), /true or false/);
+});

@@ -34,8 +34,22 @@ test("Table = off adds no routes; a named table receives them; ignored fields ar
   assert.equal(table.routeTable, "1234");
 });
 
-test("refused: a default route without Table = off, no private key, a bad interface name", () => {
-  assert.throws(() => plan(`[Interface]\nPrivateKey = ${KEY}\n[Peer]\nPublicKey = ${PEER}\nAllowedIPs = ::/0\n`), /::\/0 would route all traffic/);
+test("a default route goes by policy routing: its own table, the mark on the socket, the rest in main", () => {
+  const both = plan(`[Interface]\nPrivateKey = ${KEY}\n[Peer]\nPublicKey = ${PEER}\nAllowedIPs = 0.0.0.0/0, ::/0, 10.9.0.0/16\n`);
+  assert.deepEqual(both.defaultRoutes, { table: 51820, fwmark: 51820, families: [4, 6] });
+  assert.equal(both.fwmark, 51820);
+  assert.deepEqual(both.routes, ["10.9.0.0/16"], "the default routes are not in the main table");
+  const marked = plan(`[Interface]\nPrivateKey = ${KEY}\nFwMark = 0x1234\n[Peer]\nPublicKey = ${PEER}\nAllowedIPs = ::/0\n`);
+  assert.deepEqual(marked.defaultRoutes, { table: 0x1234, fwmark: 0x1234, families: [6] });
+  const named = plan(`[Interface]\nPrivateKey = ${KEY}\nTable = 1234\n[Peer]\nPublicKey = ${PEER}\nAllowedIPs = 0.0.0.0/0\n`);
+  assert.equal(named.defaultRoutes, null, "an explicit table takes every route, as with wg-quick");
+  assert.deepEqual(named.routes, ["0.0.0.0/0"]);
+  const plain = plan(`[Interface]\nPrivateKey = ${KEY}\nFwMark = 7\n[Peer]\nPublicKey = ${PEER}\nAllowedIPs = 10.0.0.2/32\n`);
+  assert.equal(plain.defaultRoutes, null);
+  assert.equal(plain.fwmark, 7);
+});
+
+test("refused: no private key, a bad interface name", () => {
   assert.throws(() => plan(`[Interface]\nListenPort = 1\n`), WgQuickPlanError);
   assert.throws(() => interfaceNameFor("/tmp/this-name-is-too-long.conf"), /not a usable interface name/);
   assert.equal(configPathFor("wg1"), "/etc/wireguard/wg1.conf");

@@ -32,10 +32,12 @@ test("no previous map means a full one; a delta for another base does not apply"
   assert.deepEqual(applyNetmapUpdate(null, full)?.peers, [node(1)]);
 });
 
-test("desired peers: mesh /32 and /128 plus routes; broken entries are left out", () => {
-  const peers = desiredPeers(map(1, [node(1, { routes: ["192.168.1.0/24"] }), node(2, { nodeKey: "not-a-key" }), node(3, { ipv4: "300.1.1.1" })]));
+test("desired peers: mesh /32 and /128 plus the routes selected through them; broken entries are left out", () => {
+  const netmap = map(1, [node(1, { routes: ["192.168.1.0/24", "10.9.0.0/16"] }), node(2, { nodeKey: "not-a-key" }), node(3, { ipv4: "300.1.1.1" })]);
+  const peers = desiredPeers(netmap, new Map([[key(1), [parseIpPrefix("192.168.1.0/24")!]]]));
   assert.equal(peers.length, 1);
   assert.deepEqual(peers[0]!.allowedIps.map(formatIpPrefix), ["100.64.0.1/32", "fd00::6440:1/128", "192.168.1.0/24"]);
+  assert.deepEqual(desiredPeers(netmap)[0]!.allowedIps.map(formatIpPrefix), ["100.64.0.1/32", "fd00::6440:1/128"], "a route nobody selected is not routed");
   assert.deepEqual(peers[0]!.endpoints, [{ host: "192.0.2.1", port: 41641 }]);
 });
 
