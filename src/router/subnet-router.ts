@@ -106,8 +106,7 @@ export function createSubnetRouter(deps: SubnetRouterDeps): SubnetRouter {
       await effects.applyNftScript(script);
       log(`router: table inet ${table} loaded (${summary(config)})`);
     }
-    for (const [name, on] of Object.entries(needed) as [ForwardingSysctl, boolean][]) if (on) await setForwarding(name, true);
-    for (const [name, on] of Object.entries(needed) as [ForwardingSysctl, boolean][]) if (!on) await setForwarding(name, false);
+    for (const name of Object.keys(needed) as ForwardingSysctl[]) await setForwarding(name, needed[name]);
     if (script === null) {
       await effects.deleteNftTable(table);
       log(`router: table inet ${table} removed (nothing to route)`);
