@@ -3,7 +3,7 @@
 //
 // 1. Every folder of src/ is in LAYERS with the folders its runtime imports may reach; a new
 //    folder fails this test until someone decides where it sits.
-// 2. Pure layers (src/net, src/wireguard, src/mesh, src/nat): nothing reachable from them through
+// 2. Pure layers (src/net, src/wireguard, src/mesh, src/nat, src/router): nothing reachable from them through
 //    runtime imports may load node:net, node:dgram, node:fs, timers, child processes, http or
 //    src/io, and no file in them may read a clock, Math.random, or call the global fetch or
 //    timers — `now`, the random source, fetch and timers are arguments.
@@ -29,11 +29,12 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   nat: ["wireguard", "dataplane", "net"],
   interface: ["wireguard", "dataplane", "io", "net"],
   mesh: ["wireguard", "dataplane", "store", "net"],
+  router: ["net"],
   jobs: [],
-  daemon: ["interface", "mesh", "nat", "jobs", "store", "wireguard", "dataplane", "io", "net"],
-  cli: ["daemon", "interface", "mesh", "nat", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  daemon: ["interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  cli: ["daemon", "interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
 };
-const PURE = ["net", "wireguard", "mesh", "nat"];
+const PURE = ["net", "wireguard", "mesh", "nat", "router"];
 
 const FORBIDDEN_MODULES = /^(node:)?(net|dgram|fs|fs\/promises|timers|timers\/promises|child_process|http|https|http2|cluster|worker_threads)$/;
 const FORBIDDEN_CALLS =
