@@ -196,8 +196,9 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")]
       const answer = await whoami(remote.ns, "192.168.1.20");
       return answer === "home1 192.168.1.3" ? answer : null;
     });
-    process.stderr.write(`failover: lanhost1 answered through pib ${Date.now() - started} ms after pia's kill -9\n`);
+    process.stderr.write(`failover: lanhost1 answered through pib ${Date.now() - started} ms after pia's kill -9 (${back.ms} ms of polling)\n`);
     assert.equal((await route("pib", "192.168.1.0/24"))!.primary, true);
+    assert.deepEqual((await pib.status()).routing!.primaryRoutes, ["192.168.1.0/24"], "pib knows it is the primary now");
 
     await lab.restartNode(pia);
     await eventually("pia connected again", 20_000, async () => (await pia.status()).coordinator.state.kind === "connected");
