@@ -18,6 +18,7 @@ import { createSystemRandom } from "../io/system-random.js";
 import { startSweepJob } from "../jobs/coordinator-sweep.js";
 import { generateUlaPrefix, parsePool, DEFAULT_IPV4_POOL, type AddressPool } from "../mesh/address-allocator.js";
 import { createAdminApp } from "../mesh/admin-http.js";
+import { applyChangedAutoApprovePolicy } from "../mesh/auto-approve.js";
 import { createAdminOperations, type AdminOperations } from "../mesh/admin-operations.js";
 import { createCoordinatorChannel, type ChannelCrypto } from "../mesh/control-channel.js";
 import { createControlService, type ControlService } from "../mesh/control-service.js";
@@ -111,6 +112,8 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
     settings: deps.settings,
     log: deps.log,
   };
+  const approved = applyChangedAutoApprovePolicy(context);
+  if (approved > 0) deps.log(`the auto-approve policy changed: approved ${approved} advertised route${approved === 1 ? "" : "s"} it now covers`);
   const presence = createPresence(deps.settings.onlineWindowMs, deps.store.nodes.list().map((node) => [node.id, node.lastSeenAt] as const));
   const publisher = createNetmapPublisher(context, presence, deps.netmapLogLimits);
   const service = createControlService(context, publisher, presence);

@@ -7,6 +7,7 @@
 // timeout, then an empty delta). Answers are JSON bytes, built from pieces serialised once.
 
 import type { NodeRecord } from "../store/coordinator-store.js";
+import { checkAdvertisedRoutes, meshRanges, syncAdvertisedRoutes } from "./advertised-routes.js";
 import { allocateMeshAddresses, AddressPoolExhaustedError } from "./address-allocator.js";
 import { authKeyVerdict, parseAuthKey, type AuthKeyVerdict } from "./auth-key.js";
 import { ControlError, type NodeReport } from "./control-protocol.js";
@@ -103,6 +104,7 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     enroll(nodeKey, authKeyText, report) {
       const now = context.now();
       const key = checkAuthKey(authKeyText);
+      const routes = checkAdvertisedRoutes(report.routes, meshRanges(context));
       if (store.nodes.byKey(nodeKey) !== null) {
         audit(context, "coordinator", "enroll-refused", `node key ${nodeKey} is already registered`);
         throw new ControlError(409, "node_key_in_use", "this node key is already registered to another node: each machine must have its own key");
@@ -134,6 +136,7 @@ export function createControlService(context: CoordinatorContext, publisher: Net
         });
         store.authKeys.recordUse(key.id);
         audit(context, user?.name ?? "unknown", "enroll", `${created.name} ${created.ipv4} key ${key.id}`);
+        syncAdvertisedRoutes(context, created, routes);
         return created;
       });
       presence.seen(node.id, now);
@@ -158,12 +161,15 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     report(nodeKey, report) {
       const node = requireActiveRecord(nodeKey);
       seen(node);
+      const routes = checkAdvertisedRoutes(report.routes, meshRanges(context));
       const fields = { hostname: report.hostname, endpoints: report.endpoints, listenPort: report.listenPort, nat: report.nat ?? null, relayPort: report.relayPort ?? null };
       const same = node.hostname === fields.hostname && node.listenPort === fields.listenPort && sameNat(node.nat, fields.nat) &&
         node.relayPort === fields.relayPort && node.endpoints.length === fields.endpoints.length && node.endpoints.every((e, i) => e === fields.endpoints[i]);
-      if (same) return;
-      store.nodes.updateReport(node.id, fields);
-      publisher.mark(nodeKey, "soon");
+      const changed = store.transaction(() => {
+        if (!same) store.nodes.updateReport(node.id, fields);
+        return syncAdvertisedRoutes(context, node, routes) || !same;
+      });
+      if (changed) publisher.mark(nodeKey, "soon");
     },
 
     async poll(nodeKey, version, onGone) {

@@ -31,6 +31,10 @@ export interface CoordinatorSettings {
   readonly onlineWindowMs: number;
   // A poll with nothing new returns after this long (the node polls again).
   readonly pollTimeoutMs: number;
+  // Subnet routes inside one of these prefixes are approved as they are advertised, and the
+  // exit routes when exit nodes are (auto-approve.ts).
+  readonly autoApproveRoutes: readonly string[];
+  readonly autoApproveExitNodes: boolean;
 }
 
 export const DEFAULT_COORDINATOR_SETTINGS: CoordinatorSettings = {
@@ -38,6 +42,8 @@ export const DEFAULT_COORDINATOR_SETTINGS: CoordinatorSettings = {
   ephemeralOfflineMs: 30 * 60_000,
   onlineWindowMs: 45_000,
   pollTimeoutMs: 25_000,
+  autoApproveRoutes: [],
+  autoApproveExitNodes: false,
 };
 
 // What every part of the coordinator is built from (the edges are injected: clock, timers,
