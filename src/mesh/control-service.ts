@@ -4,7 +4,8 @@
 //
 // A poll: the node holds version B. If the netmap has moved past B, the answer is composed
 // from the netmap log at once; otherwise it waits for the next published change (or the poll
-// timeout, then an empty delta). Answers are JSON bytes, built from pieces serialised once.
+// timeout, then an empty delta: after pollTimeoutMs, or routerPollTimeoutMs for a node carrying
+// approved subnet routes). Answers are JSON bytes, built from pieces serialised once.
 
 import type { NodeRecord } from "../store/coordinator-store.js";
 import { checkAdvertisedRoutes, meshRanges, syncAdvertisedRoutes } from "./advertised-routes.js";
@@ -16,6 +17,7 @@ import type { NetmapPublisher, OnGone } from "./netmap-publisher.js";
 import { sameNat, type NetmapNode } from "./netmap.js";
 import { uniqueNodeName } from "./node-names.js";
 import type { Presence } from "./presence.js";
+import type { RouteTable } from "./route-table.js";
 
 const VERDICT_ERRORS: Record<Exclude<AuthKeyVerdict, "ok">, ControlError> = {
   unknown: new ControlError(401, "auth_key_invalid", "the auth key is not known to this coordinator"),
@@ -43,7 +45,7 @@ export interface ControlService {
   poll(nodeKey: string, version: number, onGone: OnGone): Promise<Uint8Array[]>;
 }
 
-export function createControlService(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence): ControlService {
+export function createControlService(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence, routes: RouteTable): ControlService {
   const { store, settings } = context;
 
   // The node, if registered and its key not expired; a sealed refusal otherwise. The netmap
@@ -82,9 +84,11 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     return record!;
   };
 
-  // The node was heard from: a node that comes online is a (lazy) change for everyone.
-  const seen = (node: ActiveNode): void => {
-    if (presence.seen(node.id, context.now())) publisher.mark(node.nodeKey, "lazy");
+  // The node was heard from (returns when): a node that comes online is a (lazy) change for everyone.
+  const seen = (node: ActiveNode): number => {
+    const now = context.now();
+    if (presence.seen(node.id, now)) publisher.mark(node.nodeKey, "lazy");
+    return now;
   };
 
   // The node's own entry must be in the log before its poll is answered (it just enrolled or
@@ -174,11 +178,22 @@ export function createControlService(context: CoordinatorContext, publisher: Net
 
     async poll(nodeKey, version, onGone) {
       const node = requireActiveNode(nodeKey);
-      seen(node);
+      const heardAt = seen(node);
       if (version === publisher.log.version) {
-        await publisher.waitPast(version, settings.pollTimeoutMs, onGone);
-        // Removed or expired while waiting: the node hears it now, sealed.
-        seen(requireActiveNode(nodeKey));
+        // A router must be heard every few seconds for a fast failover (route-table.ts).
+        const timeoutMs = routes.isRouter(node.id) ? settings.routerPollTimeoutMs : settings.pollTimeoutMs;
+        let hungUp = false;
+        const noteHangUp: OnGone = (listener) =>
+          onGone(() => {
+            hungUp = true;
+            listener();
+          });
+        await publisher.waitPast(version, timeoutMs, noteHangUp);
+        // A caller that went away is no sign of life — it may have died (a killed process: its
+        // socket closes at once), which a router's liveness takes into account; nobody reads
+        // the answer. Otherwise: removed or expired while waiting, the node hears it now, sealed.
+        if (hungUp) presence.hungUp(node.id, heardAt, context.now());
+        else seen(requireActiveNode(nodeKey));
       }
       return answer(node, version);
     },

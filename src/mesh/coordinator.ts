@@ -35,6 +35,11 @@ export interface CoordinatorSettings {
   // exit routes when exit nodes are (auto-approve.ts).
   readonly autoApproveRoutes: readonly string[];
   readonly autoApproveExitNodes: boolean;
+  // A node carrying approved subnet routes has its poll answered after this long when nothing is
+  // new, so it is heard every few seconds (route-table.ts: failover within 20 s).
+  readonly routerPollTimeoutMs: number;
+  // Such a router may be (or stay) a subnet's primary while heard within this window.
+  readonly routerOnlineWindowMs: number;
 }
 
 export const DEFAULT_COORDINATOR_SETTINGS: CoordinatorSettings = {
@@ -44,6 +49,8 @@ export const DEFAULT_COORDINATOR_SETTINGS: CoordinatorSettings = {
   pollTimeoutMs: 25_000,
   autoApproveRoutes: [],
   autoApproveExitNodes: false,
+  routerPollTimeoutMs: 3000,
+  routerOnlineWindowMs: 10_000,
 };
 
 // What every part of the coordinator is built from (the edges are injected: clock, timers,
