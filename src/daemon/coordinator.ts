@@ -151,7 +151,7 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
   const sweep = createSweep(context, publisher, presence, routes);
   return {
     service,
-    admin: createAdminOperations(context, publisher, presence),
+    admin: createAdminOperations(context, publisher, presence, routes),
     sweep,
     publisher,
     control,

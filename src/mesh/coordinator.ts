@@ -21,6 +21,7 @@ import type { RandomSource } from "../wireguard/random-source.js";
 import type { AddressPool } from "./address-allocator.js";
 
 export type { AuthKeyView, CreateAuthKeyOptions, NodeView } from "./admin-operations.js";
+export type { RouteChanges, RouteSelector, RouteView } from "./route-admin.js";
 
 export interface CoordinatorSettings {
   // A node's key is valid this long after enrollment or renewal (null: forever).
