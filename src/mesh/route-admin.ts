@@ -101,6 +101,9 @@ export function createRouteAdmin(
 
   return {
     listRoutes() {
+      // Primaries are elected as changes are published: a report a few milliseconds old is
+      // published first, so the list shows what peers are about to be told.
+      publisher.flush();
       const now = context.now();
       const names = new Map(store.nodes.list().map((node) => [node.id, node.name]));
       return store.routes.list().map((row) => view(row, names.get(row.nodeId)!, now));
