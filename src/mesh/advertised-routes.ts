@@ -45,6 +45,7 @@ export function syncAdvertisedRoutes(context: CoordinatorContext, node: Pick<Nod
   const { store, settings } = context;
   const rows = new Map(store.routes.forNode(node.id).map((row) => [row.prefix, row]));
   let changed = false;
+  const waiting: string[] = [];
   for (const prefix of reported) {
     const row = rows.get(prefix);
     if (row?.advertised === true) continue;
@@ -56,8 +57,12 @@ export function syncAdvertisedRoutes(context: CoordinatorContext, node: Pick<Nod
     const approved = autoApproves(settings, prefix);
     store.routes.set(node.id, prefix, true, approved);
     if (approved) audit(context, "coordinator", "route-auto-approve", `${node.name} ${prefix}`);
-    else context.log(`${node.name} advertises ${prefix}, waiting for approval: meshgate routes approve ${node.name} ${isExitRoute(prefix) ? "exit-node" : prefix}`);
+    else waiting.push(prefix);
   }
+  for (const prefix of waiting.filter((route) => !isExitRoute(route))) {
+    context.log(`${node.name} advertises ${prefix}, waiting for approval: meshgate routes approve ${node.name} ${prefix}`);
+  }
+  if (waiting.some(isExitRoute)) context.log(`${node.name} offers to be an exit node, waiting for approval: meshgate routes approve ${node.name} exit-node`);
   const stillReported = new Set(reported);
   for (const row of rows.values()) {
     if (!row.advertised || stillReported.has(row.prefix)) continue;

@@ -87,7 +87,7 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
       // Left out when empty: most nodes route nothing, and a full map lists every node.
       ...(carried.approvedRoutes.length > 0 ? { approvedRoutes: carried.approvedRoutes } : {}),
       online: presence.isOnline(node.id, now),
-    keyExpiresAt: node.keyExpiresAt,
+      keyExpiresAt: node.keyExpiresAt,
       // Stored as the node reported it, which parseControlRequest checked to be NatFacts.
       nat: node.nat as NatFacts | null,
       relayPort: node.relayPort,

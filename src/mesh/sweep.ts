@@ -27,12 +27,6 @@ export interface Sweep {
 export function createSweep(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence, routes: RouteTable): Sweep {
   const { store, settings } = context;
   return {
-    checkRouters() {
-      const moved = routes.elect(context.now());
-      if (moved.length === 0) return;
-      for (const key of moved) publisher.mark(key, "soon");
-      publisher.flush();
-    },
     run() {
       const now = context.now();
       for (const node of store.nodes.list()) {
@@ -52,6 +46,13 @@ export function createSweep(context: CoordinatorContext, publisher: NetmapPublis
       }
       const unsaved = presence.takeUnsaved();
       if (unsaved.length > 0) store.transaction(() => unsaved.forEach(([id, at]) => store.nodes.touch(id, at)));
+      publisher.flush();
+    },
+
+    checkRouters() {
+      const moved = routes.elect(context.now());
+      if (moved.length === 0) return;
+      for (const key of moved) publisher.mark(key, "soon");
       publisher.flush();
     },
   };

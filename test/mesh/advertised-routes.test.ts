@@ -26,6 +26,7 @@ test("advertised routes: stored on enroll and report, withdrawn ones deleted unl
     assert.match(f.logs.join("\n"), /gw advertises 192\.168\.1\.0\/24, waiting for approval: meshgate routes approve gw 192\.168\.1\.0\/24/);
     await gw.call({ op: "report", ...report, hostname: "gw", routes: ["192.168.1.0/24", "10.1.0.0/16", "0.0.0.0/0", "::/0"] });
     assert.deepEqual(rows(f, "gw"), ["0.0.0.0/0 advertised", "10.1.0.0/16 advertised", "192.168.1.0/24 advertised", "::/0 advertised"]);
+    assert.equal(f.logs.filter((line) => line === "gw offers to be an exit node, waiting for approval: meshgate routes approve gw exit-node").length, 1);
     f.store.routes.set(f.store.nodes.byName("gw")!.id, "192.168.1.0/24", true, true); // an admin's approval
     await gw.call({ op: "report", ...report, hostname: "gw" }); // no routes field: none advertised
     assert.deepEqual(rows(f, "gw"), ["192.168.1.0/24 approved"], "the unapproved ones are gone, the approved one waits");
