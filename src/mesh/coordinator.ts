@@ -1,14 +1,20 @@
 // The coordinator: "a shared drop box for public keys". Nodes enroll with a pre-auth key, get
-// mesh addresses, report where they can be reached, and hold a long poll on which every change
-// arrives as a netmap update; admins create and revoke keys and remove or expire nodes; time
-// alone expires keys and takes nodes offline. One concept per file:
+// mesh addresses, report where they can be reached and which routes they offer, and hold a long
+// poll on which every change arrives as a netmap update; admins create and revoke keys, remove
+// or expire nodes, approve routes; time alone expires keys, takes nodes offline and moves a
+// subnet off a dead router. One concept per file:
 //
 //   control-service.ts    what nodes call (enroll, renew, report, poll)
-//   admin-operations.ts   what admins call (keys, nodes) — the admin socket, the CLI
-//   sweep.ts              what time changes (expiry, offline, ephemeral removal)
+//   admin-operations.ts   what admins call (keys, nodes, routes) — the admin socket, the CLI
+//   sweep.ts              what time changes (expiry, offline, ephemeral removal, dead routers)
 //   netmap-publisher.ts   every change goes through it: store → netmap log → waiting polls
 //   netmap-log.ts         the netmap in memory, its change log, answers composed once
-//   presence.ts           last-seen times in memory (saved by the sweep)
+//   presence.ts           last-seen times in memory (saved by the sweep), hang-ups
+//   advertised-routes.ts  a report's routes, checked and synced to the store
+//   auto-approve.ts       the auto-approve policy
+//   route-table.ts        approved routes in memory, a primary per subnet, router liveness
+//   route-primaries.ts    the primary election (pure)
+//   route-admin.ts        what admins do with routes
 //
 // This file holds what they share; src/daemon/coordinator.ts composes them.
 //
