@@ -43,7 +43,6 @@ export interface RouteTable {
   primaryOf(prefix: string): number | undefined;
   // Whether the node carries an approved subnet route (so its polls return early: item 3).
   isRouter(nodeId: number): boolean;
-  isLive(nodeId: number, now: number): boolean;
 }
 
 interface Carrier {
@@ -121,6 +120,5 @@ export function createRouteTable(context: CoordinatorContext, presence: Presence
 
     primaryOf: (prefix) => primaries.get(prefix),
     isRouter: (nodeId) => (carriers.get(nodeId)?.subnets.length ?? 0) > 0,
-    isLive,
   };
 }
