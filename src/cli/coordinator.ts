@@ -1,28 +1,38 @@
 // The coordinator and its administration:
 //   meshgate coordinator [--listen HOST:PORT] [--stun-port N] [--state-dir DIR] [--advertise-url URL]
+//                        [--auto-approve CIDR[,CIDR…]] [--auto-approve-exit-nodes]
 //   meshgate keys create [--reusable] [--ephemeral] [--expiry 24h] [--description TEXT] [--user NAME] [--json]
 //   meshgate keys list [--json]          meshgate keys revoke <id>
 //   meshgate nodes list [--json]         meshgate nodes remove <name|id>     meshgate nodes expire <name|id>
-// Admin commands talk to the running coordinator over its admin socket (root only).
+// Admin commands talk to the running coordinator over its admin socket (root only); routes are
+// administered with `meshgate routes …` (routes.ts).
 
-import { coordinatorAdminSocket, startCoordinator } from "../daemon/coordinator.js";
-import { requestJson } from "../io/unix-http-client.js";
+import { startCoordinator } from "../daemon/coordinator.js";
+import { parseAutoApproveRoute } from "../mesh/auto-approve.js";
 import type { AuthKeyView, NodeView } from "../mesh/coordinator.js";
 import { formatAge } from "../mesh/node-status.js";
 import { STUN_PORT } from "../nat/stun.js";
+import { RouteSpecError } from "../net/subnet-route.js";
 import { runUntilSignalled } from "./background.js";
+import { callCoordinatorAdmin, DEFAULT_COORDINATOR_STATE_DIR } from "./coordinator-admin.js";
 import { parseArguments, parseDuration, parsePort, UsageError } from "./options.js";
+import { formatTable } from "./text-table.js";
 
-export const DEFAULT_COORDINATOR_STATE_DIR = "/var/lib/meshgate/coordinator";
 const DEFAULT_LISTEN = "0.0.0.0:8080";
 
 export const COORDINATOR_USAGE = [
   "Usage: meshgate coordinator [--listen HOST:PORT] [--stun-port N] [--state-dir DIR] [--advertise-url URL]",
+  "                            [--auto-approve CIDR[,CIDR…]] [--auto-approve-exit-nodes]",
   "       meshgate keys create [--reusable] [--ephemeral] [--expiry 24h] [--description TEXT] [--user NAME] [--json]",
   "       meshgate keys list [--json] | keys revoke <id>",
   "       meshgate nodes list [--json] | nodes remove <name|id> | nodes expire <name|id>",
+  "       meshgate routes list | routes approve <node> <routes> | routes reject <node> <routes>  (meshgate help routes)",
   "",
   `--stun-port N: answer STUN on UDP ports N and N+1 of the listen host (default ${STUN_PORT}; 0: no STUN).`,
+  "--auto-approve CIDR,…: approve the subnet routes nodes advertise inside these prefixes, without an",
+  "admin; --auto-approve-exit-nodes: approve nodes that offer to be exit nodes. A policy changed since",
+  "the last start also approves the waiting routes it newly covers; it never revokes an approval",
+  "(meshgate routes reject does).",
   "Admin commands reach the coordinator through <state-dir>/admin.sock (--state-dir, default",
   "/var/lib/meshgate/coordinator).",
 ].join("\n");
@@ -40,17 +50,40 @@ export function parseStunPort(text: string | undefined): number {
   return port;
 }
 
+// --auto-approve: comma-separated subnet prefixes (canonical, not a default route).
+export function parseAutoApprove(text: string): string[] {
+  const prefixes = text.split(",").map((part) => part.trim());
+  for (const prefix of prefixes) {
+    try {
+      parseAutoApproveRoute(prefix);
+    } catch (error) {
+      if (error instanceof RouteSpecError) throw new UsageError(`--auto-approve: ${error.message}`);
+      throw error;
+    }
+  }
+  return prefixes;
+}
+
 export async function runCoordinator(args: readonly string[], write: (line: string) => void): Promise<number> {
-  const parsed = parseArguments(args, { listen: "string", "stun-port": "string", "state-dir": "string", "advertise-url": "string", foreground: "boolean" });
+  const parsed = parseArguments(args, {
+    listen: "string", "stun-port": "string", "state-dir": "string", "advertise-url": "string", foreground: "boolean",
+    "auto-approve": "string", "auto-approve-exit-nodes": "boolean",
+  });
   const stateDir = parsed.strings["state-dir"] ?? DEFAULT_COORDINATOR_STATE_DIR;
   const listen = splitListen(parsed.strings["listen"] ?? DEFAULT_LISTEN);
   const stunPort = parseStunPort(parsed.strings["stun-port"]);
+  const autoApprove = parsed.strings["auto-approve"];
+  const settings = {
+    autoApproveRoutes: autoApprove === undefined ? [] : parseAutoApprove(autoApprove),
+    autoApproveExitNodes: parsed.flags.has("auto-approve-exit-nodes"),
+  };
   const log = (line: string): void => void process.stderr.write(`${new Date().toISOString()} ${line}\n`);
   const coordinator = await startCoordinator({
     stateDir,
     listenHost: listen.host,
     listenPort: listen.port,
     stunPort,
+    settings,
     ...(parsed.strings["advertise-url"] !== undefined ? { advertiseUrl: parsed.strings["advertise-url"] } : {}),
     log,
   });
@@ -64,21 +97,7 @@ export async function runCoordinator(args: readonly string[], write: (line: stri
   return 0;
 }
 
-async function admin(stateDir: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  const response = await requestJson(coordinatorAdminSocket(stateDir), method, path, body).catch((error: Error) => {
-    throw new Error(`cannot reach the coordinator's admin socket (${error.message}); is \`meshgate coordinator\` running with --state-dir ${stateDir}?`);
-  });
-  if (response.status >= 400) throw new Error(String(response.body["message"] ?? `HTTP ${response.status}`));
-  return response.body;
-}
-
 const when = (ms: number | null): string => (ms === null ? "never" : new Date(ms).toISOString().replace(/\.\d+Z$/, "Z"));
-
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const render = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [render(header), ...rows.map(render)].join("\n");
-}
 
 export async function runKeys(args: readonly string[], write: (line: string) => void): Promise<number> {
   const [action, ...rest] = args;
@@ -92,24 +111,24 @@ export async function runKeys(args: readonly string[], write: (line: string) => 
       ...(parsed.strings["description"] !== undefined ? { description: parsed.strings["description"] } : {}),
       ...(parsed.strings["user"] !== undefined ? { user: parsed.strings["user"] } : {}),
     };
-    const created = await admin(stateDir, "POST", "/v1/keys", body);
-    const info = (await admin(stateDir, "GET", "/v1/info")) as { controlUrl: string };
+    const created = await callCoordinatorAdmin(stateDir, "POST", "/v1/keys", body);
+    const info = (await callCoordinatorAdmin(stateDir, "GET", "/v1/info")) as { controlUrl: string };
     if (parsed.flags.has("json")) write(JSON.stringify({ ...created, join: `meshgate up --coordinator ${info.controlUrl} --auth-key ${String(created["key"])}` }));
     else write(`auth key (shown once): ${String(created["key"])}\n\njoin a node with:\n  meshgate up --coordinator ${info.controlUrl} --auth-key ${String(created["key"])}`);
     return 0;
   }
   if (action === "list") {
-    const keys = (await admin(stateDir, "GET", "/v1/keys"))["keys"] as AuthKeyView[];
+    const keys = (await callCoordinatorAdmin(stateDir, "GET", "/v1/keys"))["keys"] as AuthKeyView[];
     if (parsed.flags.has("json")) write(JSON.stringify(keys, null, 2));
     else {
       const kind = (key: AuthKeyView): string => [key.reusable ? "reusable" : "one-off", ...(key.ephemeral ? ["ephemeral"] : [])].join(",");
       const state = (key: AuthKeyView): string => (key.revokedAt !== null ? "revoked" : key.usable ? "usable" : "used up or expired");
-      write(table(["ID", "KIND", "USED", "EXPIRES", "STATE", "DESCRIPTION"], keys.map((key) => [key.id, kind(key), String(key.usedCount), when(key.expiresAt), state(key), key.description])));
+      write(formatTable(["ID", "KIND", "USED", "EXPIRES", "STATE", "DESCRIPTION"], keys.map((key) => [key.id, kind(key), String(key.usedCount), when(key.expiresAt), state(key), key.description])));
     }
     return 0;
   }
   if (action === "revoke" && parsed.operands.length === 1) {
-    await admin(stateDir, "DELETE", `/v1/keys/${encodeURIComponent(parsed.operands[0]!)}`);
+    await callCoordinatorAdmin(stateDir, "DELETE", `/v1/keys/${encodeURIComponent(parsed.operands[0]!)}`);
     write(`revoked ${parsed.operands[0]}`);
     return 0;
   }
@@ -121,12 +140,12 @@ export async function runNodes(args: readonly string[], write: (line: string) =>
   const parsed = parseArguments(rest, { json: "boolean", "state-dir": "string" });
   const stateDir = parsed.strings["state-dir"] ?? DEFAULT_COORDINATOR_STATE_DIR;
   if (action === "list") {
-    const nodes = (await admin(stateDir, "GET", "/v1/nodes"))["nodes"] as NodeView[];
+    const nodes = (await callCoordinatorAdmin(stateDir, "GET", "/v1/nodes"))["nodes"] as NodeView[];
     if (parsed.flags.has("json")) write(JSON.stringify(nodes, null, 2));
     else {
       const now = Date.now();
       const state = (node: NodeView): string => (node.expired ? "expired" : node.online ? "online" : `offline (seen ${formatAge(node.lastSeenAt, now)})`);
-      write(table(["ID", "NAME", "MESH IPV4", "MESH IPV6", "ENDPOINTS", "KEY EXPIRES", "STATE"], nodes.map((node) => [
+      write(formatTable(["ID", "NAME", "MESH IPV4", "MESH IPV6", "ENDPOINTS", "KEY EXPIRES", "STATE"], nodes.map((node) => [
         String(node.id), node.name, node.ipv4, node.ipv6, node.endpoints.join(" ") || "-", when(node.keyExpiresAt), state(node),
       ])));
     }
@@ -134,7 +153,7 @@ export async function runNodes(args: readonly string[], write: (line: string) =>
   }
   if ((action === "remove" || action === "expire") && parsed.operands.length === 1) {
     const reference = encodeURIComponent(parsed.operands[0]!);
-    const result = action === "remove" ? await admin(stateDir, "DELETE", `/v1/nodes/${reference}`) : await admin(stateDir, "POST", `/v1/nodes/${reference}/expire`);
+    const result = action === "remove" ? await callCoordinatorAdmin(stateDir, "DELETE", `/v1/nodes/${reference}`) : await callCoordinatorAdmin(stateDir, "POST", `/v1/nodes/${reference}/expire`);
     const node = (result["removed"] ?? result["expired"]) as NodeView;
     write(action === "remove" ? `removed ${node.name} (${node.ipv4}); its peers drop it within seconds` : `expired ${node.name}'s key; it is cut off until renewed`);
     return 0;

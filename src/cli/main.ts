@@ -6,6 +6,7 @@ import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordina
 import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
 import { MESH_USAGE, runDown, runSet, runStatus, runUp, SET_USAGE } from "./mesh.js";
 import { UsageError } from "./options.js";
+import { ROUTES_USAGE, runRoutes } from "./routes.js";
 import { runStart } from "./start.js";
 import { runWg, WG_USAGE } from "./wg.js";
 
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   coordinator: { summary: "run a mesh coordinator", usage: COORDINATOR_USAGE, run: runCoordinator },
   keys: { summary: "create, list or revoke pre-auth keys (on the coordinator)", usage: COORDINATOR_USAGE, run: runKeys },
   nodes: { summary: "list, remove or expire nodes (on the coordinator)", usage: COORDINATOR_USAGE, run: runNodes },
+  routes: { summary: "list, approve or reject subnet routes and exit nodes (on the coordinator)", usage: ROUTES_USAGE, run: runRoutes },
   wg: { summary: "up/down a plain userspace WireGuard interface from a wg-quick file", usage: WG_USAGE, run: runWg },
   version: { summary: "print the meshgate version", usage: "Usage: meshgate version", run: (_args, write) => (write(version()), 0) },
   help: { summary: "show this help, or a command's (meshgate help up)", usage: "Usage: meshgate help [command]", run: (args, write) => (write(usage(args[0])), 0) },

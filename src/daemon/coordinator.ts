@@ -19,6 +19,7 @@ import { startSweepJob } from "../jobs/coordinator-sweep.js";
 import { generateUlaPrefix, parsePool, DEFAULT_IPV4_POOL, type AddressPool } from "../mesh/address-allocator.js";
 import { createAdminApp } from "../mesh/admin-http.js";
 import { createAdminOperations, type AdminOperations } from "../mesh/admin-operations.js";
+import { applyChangedAutoApprovePolicy } from "../mesh/auto-approve.js";
 import { createCoordinatorChannel, type ChannelCrypto } from "../mesh/control-channel.js";
 import { createControlService, type ControlService } from "../mesh/control-service.js";
 import type { CoordinatorServices } from "../mesh/control-protocol.js";
@@ -27,7 +28,8 @@ import { createControlServer, type ControlLimits, type ControlServer } from "../
 import { createNetmapPublisher, type NetmapPublisher } from "../mesh/netmap-publisher.js";
 import type { NetmapLogLimits } from "../mesh/netmap-log.js";
 import { createPresence } from "../mesh/presence.js";
-import { createSweep, type Sweep } from "../mesh/sweep.js";
+import { createRouteTable } from "../mesh/route-table.js";
+import { createSweep, ROUTER_CHECK_INTERVAL_MS, type Sweep } from "../mesh/sweep.js";
 import { RELAY_PATH, RELAY_UPGRADE_TOKEN } from "../nat/relay-protocol.js";
 import { createRelayServer, RELAY_SERVER_TICK_MS, type RelayServer } from "../nat/relay-server.js";
 import { respondToStun } from "../nat/stun-responder.js";
@@ -76,6 +78,8 @@ export interface CoordinatorParts {
   readonly relay: RelayServer;
   // The sweep's tick: what time changed, then the control server's housekeeping.
   tick(): void;
+  // The routers' check, every ROUTER_CHECK_INTERVAL_MS: a subnet's primary moves off a dead router.
+  checkRouters(): void;
   // Last tick (saves the last-seen times), then no more changes; waiting polls wake.
   stop(): void;
 }
@@ -111,9 +115,12 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
     settings: deps.settings,
     log: deps.log,
   };
+  const approved = applyChangedAutoApprovePolicy(context);
+  if (approved > 0) deps.log(`the auto-approve policy changed: approved ${approved} advertised route${approved === 1 ? "" : "s"} it now covers`);
   const presence = createPresence(deps.settings.onlineWindowMs, deps.store.nodes.list().map((node) => [node.id, node.lastSeenAt] as const));
-  const publisher = createNetmapPublisher(context, presence, deps.netmapLogLimits);
-  const service = createControlService(context, publisher, presence);
+  const routes = createRouteTable(context, presence);
+  const publisher = createNetmapPublisher(context, presence, routes, deps.netmapLogLimits);
+  const service = createControlService(context, publisher, presence, routes);
   const control = createControlServer({
     service,
     channel: createCoordinatorChannel(deps.noise, deps.identity),
@@ -141,10 +148,10 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
     control.nodeGone(nodeKey);
     relay.revalidate();
   });
-  const sweep = createSweep(context, publisher, presence);
+  const sweep = createSweep(context, publisher, presence, routes);
   return {
     service,
-    admin: createAdminOperations(context, publisher, presence),
+    admin: createAdminOperations(context, publisher, presence, routes),
     sweep,
     publisher,
     control,
@@ -153,6 +160,7 @@ export function composeCoordinator(deps: CoordinatorPartsDeps): CoordinatorParts
       sweep.run();
       control.tick();
     },
+    checkRouters: () => sweep.checkRouters(),
     stop() {
       sweep.run();
       publisher.stop();
@@ -232,6 +240,14 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
     }
     const stunEndpoints = stun?.endpoints ?? [];
     const sweep = startSweepJob(() => parts.tick(), options.log);
+    // Every second, not on the sweep's 5 s schedule: a dead router's subnets must move within 20 s.
+    const routerCheck = setInterval(() => {
+      try {
+        parts.checkRouters();
+      } catch (error) {
+        options.log(`router check failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }, ROUTER_CHECK_INTERVAL_MS);
     options.log(`coordinator ${publicKey} listening on ${control.address}; nodes join at ${controlUrl}; admin socket ${adminSocket}; STUN ${stunEndpoints.join(" ") || "off"}`);
     return {
       cryptoVariant: dataplane.variant,
@@ -240,6 +256,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       adminSocket,
       stunEndpoints,
       async stop() {
+        clearInterval(routerCheck);
         await sweep.stop();
         parts.stop();
         await stun?.close();

@@ -1,5 +1,6 @@
 // What admins do on the coordinator (admin-http.ts serves it on the admin socket for the CLI):
-// create, list and revoke pre-auth keys; list, remove and expire nodes. A change to a node is
+// create, list and revoke pre-auth keys; list, remove and expire nodes; list, approve and reject
+// routes (route-admin.ts). A change to a node is
 // published at once (publisher.flush): an admin who removes a node expects it gone everywhere
 // now, and admin operations are rare.
 
@@ -9,6 +10,8 @@ import { ControlError } from "./control-protocol.js";
 import { audit, isKeyExpired, type CoordinatorContext } from "./coordinator.js";
 import type { NetmapPublisher } from "./netmap-publisher.js";
 import type { Presence } from "./presence.js";
+import { createRouteAdmin, type RouteAdmin } from "./route-admin.js";
+import type { RouteTable } from "./route-table.js";
 
 // What admins see of a node: the stored record without internals, plus derived state.
 export type NodeView = Pick<
@@ -27,7 +30,7 @@ export interface CreateAuthKeyOptions {
   readonly user: string;
 }
 
-export interface AdminOperations {
+export interface AdminOperations extends RouteAdmin {
   createAuthKey(options: CreateAuthKeyOptions): { key: string; view: AuthKeyView };
   listAuthKeys(): AuthKeyView[];
   revokeAuthKey(id: string): void;
@@ -36,7 +39,7 @@ export interface AdminOperations {
   expireNode(reference: string): NodeView;
 }
 
-export function createAdminOperations(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence): AdminOperations {
+export function createAdminOperations(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence, routes: RouteTable): AdminOperations {
   const { store } = context;
 
   const view = (node: NodeRecord, now: number): NodeView => ({
@@ -77,6 +80,8 @@ export function createAdminOperations(context: CoordinatorContext, publisher: Ne
   };
 
   return {
+    ...createRouteAdmin(context, publisher, presence, routes, findNode),
+
     createAuthKey(options) {
       const now = context.now();
       const { text, parsed } = generateAuthKey(context.random, context.publicKey);

@@ -4,9 +4,11 @@
 //
 // A poll: the node holds version B. If the netmap has moved past B, the answer is composed
 // from the netmap log at once; otherwise it waits for the next published change (or the poll
-// timeout, then an empty delta). Answers are JSON bytes, built from pieces serialised once.
+// timeout, then an empty delta: after pollTimeoutMs, or routerPollTimeoutMs for a node carrying
+// approved subnet routes). Answers are JSON bytes, built from pieces serialised once.
 
 import type { NodeRecord } from "../store/coordinator-store.js";
+import { checkAdvertisedRoutes, meshRanges, syncAdvertisedRoutes } from "./advertised-routes.js";
 import { allocateMeshAddresses, AddressPoolExhaustedError } from "./address-allocator.js";
 import { authKeyVerdict, parseAuthKey, type AuthKeyVerdict } from "./auth-key.js";
 import { ControlError, type NodeReport } from "./control-protocol.js";
@@ -15,6 +17,7 @@ import type { NetmapPublisher, OnGone } from "./netmap-publisher.js";
 import { sameNat, type NetmapNode } from "./netmap.js";
 import { uniqueNodeName } from "./node-names.js";
 import type { Presence } from "./presence.js";
+import type { RouteTable } from "./route-table.js";
 
 const VERDICT_ERRORS: Record<Exclude<AuthKeyVerdict, "ok">, ControlError> = {
   unknown: new ControlError(401, "auth_key_invalid", "the auth key is not known to this coordinator"),
@@ -42,7 +45,7 @@ export interface ControlService {
   poll(nodeKey: string, version: number, onGone: OnGone): Promise<Uint8Array[]>;
 }
 
-export function createControlService(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence): ControlService {
+export function createControlService(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence, routes: RouteTable): ControlService {
   const { store, settings } = context;
 
   // The node, if registered and its key not expired; a sealed refusal otherwise. The netmap
@@ -81,9 +84,11 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     return record!;
   };
 
-  // The node was heard from: a node that comes online is a (lazy) change for everyone.
-  const seen = (node: ActiveNode): void => {
-    if (presence.seen(node.id, context.now())) publisher.mark(node.nodeKey, "lazy");
+  // The node was heard from (returns when): a node that comes online is a (lazy) change for everyone.
+  const seen = (node: ActiveNode): number => {
+    const now = context.now();
+    if (presence.seen(node.id, now)) publisher.mark(node.nodeKey, "lazy");
+    return now;
   };
 
   // The node's own entry must be in the log before its poll is answered (it just enrolled or
@@ -103,6 +108,7 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     enroll(nodeKey, authKeyText, report) {
       const now = context.now();
       const key = checkAuthKey(authKeyText);
+      const routes = checkAdvertisedRoutes(report.routes, meshRanges(context));
       if (store.nodes.byKey(nodeKey) !== null) {
         audit(context, "coordinator", "enroll-refused", `node key ${nodeKey} is already registered`);
         throw new ControlError(409, "node_key_in_use", "this node key is already registered to another node: each machine must have its own key");
@@ -134,6 +140,7 @@ export function createControlService(context: CoordinatorContext, publisher: Net
         });
         store.authKeys.recordUse(key.id);
         audit(context, user?.name ?? "unknown", "enroll", `${created.name} ${created.ipv4} key ${key.id}`);
+        syncAdvertisedRoutes(context, created, routes);
         return created;
       });
       presence.seen(node.id, now);
@@ -158,21 +165,35 @@ export function createControlService(context: CoordinatorContext, publisher: Net
     report(nodeKey, report) {
       const node = requireActiveRecord(nodeKey);
       seen(node);
+      const routes = checkAdvertisedRoutes(report.routes, meshRanges(context));
       const fields = { hostname: report.hostname, endpoints: report.endpoints, listenPort: report.listenPort, nat: report.nat ?? null, relayPort: report.relayPort ?? null };
       const same = node.hostname === fields.hostname && node.listenPort === fields.listenPort && sameNat(node.nat, fields.nat) &&
         node.relayPort === fields.relayPort && node.endpoints.length === fields.endpoints.length && node.endpoints.every((e, i) => e === fields.endpoints[i]);
-      if (same) return;
-      store.nodes.updateReport(node.id, fields);
-      publisher.mark(nodeKey, "soon");
+      const changed = store.transaction(() => {
+        if (!same) store.nodes.updateReport(node.id, fields);
+        return syncAdvertisedRoutes(context, node, routes) || !same;
+      });
+      if (changed) publisher.mark(nodeKey, "soon");
     },
 
     async poll(nodeKey, version, onGone) {
       const node = requireActiveNode(nodeKey);
-      seen(node);
+      const heardAt = seen(node);
       if (version === publisher.log.version) {
-        await publisher.waitPast(version, settings.pollTimeoutMs, onGone);
-        // Removed or expired while waiting: the node hears it now, sealed.
-        seen(requireActiveNode(nodeKey));
+        // A router must be heard every few seconds for a fast failover (route-table.ts).
+        const timeoutMs = routes.isRouter(node.id) ? settings.routerPollTimeoutMs : settings.pollTimeoutMs;
+        let hungUp = false;
+        const noteHangUp: OnGone = (listener) =>
+          onGone(() => {
+            hungUp = true;
+            listener();
+          });
+        await publisher.waitPast(version, timeoutMs, noteHangUp);
+        // A caller that went away is no sign of life — it may have died (a killed process: its
+        // socket closes at once), which a router's liveness takes into account; nobody reads
+        // the answer. Otherwise: removed or expired while waiting, the node hears it now, sealed.
+        if (hungUp) presence.hungUp(node.id, heardAt, context.now());
+        else seen(requireActiveNode(nodeKey));
       }
       return answer(node, version);
     },

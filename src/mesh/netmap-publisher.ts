@@ -5,10 +5,12 @@
 //    came online. Marks are batched: a publish runs PUBLISH_DELAY_MS after the first "soon"
 //    mark (ONLINE_PUBLISH_DELAY_MS after a "lazy" one), or at once on flush() (admin
 //    operations, the sweep).
-// 2. publish: each marked node is read once from the store; its netmap entry is rebuilt, and
-//    kept only if it differs from the one published. Nothing differs: nothing happens.
-//    Otherwise one version bump in the store (versions survive restarts), one change-log entry
-//    (netmap-log.ts), and every waiting poll wakes.
+// 2. publish: each marked node is read once from the store, its approved routes too (the route
+//    table's mirror, route-table.ts); the primaries are re-elected, and a node that gains or
+//    loses a subnet is published with them. Each entry is rebuilt, and kept only if it differs
+//    from the one published. Nothing differs: nothing happens. Otherwise one version bump in
+//    the store (versions survive restarts), one change-log entry (netmap-log.ts), and every
+//    waiting poll wakes.
 // 3. A marked node the store no longer has is gone: listeners hear of it (its sessions are
 //    demoted, session-table.ts).
 //
@@ -21,6 +23,7 @@ import { isKeyExpired, type CoordinatorContext } from "./coordinator.js";
 import { createNetmapLog, DEFAULT_NETMAP_LOG_LIMITS, type NetmapLog, type NetmapLogLimits } from "./netmap-log.js";
 import { sameNode, type NetmapNode } from "./netmap.js";
 import type { Presence } from "./presence.js";
+import type { RouteTable } from "./route-table.js";
 
 // A change waits this long for others to share its version (a burst of reports or enrollments
 // is one fan-out); "came online" alone waits longer — it matters less and comes in storms
@@ -58,7 +61,7 @@ export interface NetmapPublisher {
   idOf(nodeKey: string): number | undefined;
 }
 
-export function createNetmapPublisher(context: CoordinatorContext, presence: Presence, limits: NetmapLogLimits = DEFAULT_NETMAP_LOG_LIMITS): NetmapPublisher {
+export function createNetmapPublisher(context: CoordinatorContext, presence: Presence, routes: RouteTable, limits: NetmapLogLimits = DEFAULT_NETMAP_LOG_LIMITS): NetmapPublisher {
   const { store } = context;
   const dirty = new Set<string>();
   const waiters = new Set<() => void>();
@@ -72,27 +75,39 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
     return current + 1;
   };
 
-  const netmapNode = (node: NodeRecord, now: number, routes?: readonly string[]): NetmapNode => ({
-    nodeKey: node.nodeKey,
-    name: node.name,
-    ipv4: node.ipv4,
-    ipv6: node.ipv6,
-    endpoints: node.endpoints,
-    routes: routes ?? store.routes.forNode(node.id).filter((route) => route.advertised && route.approved).map((route) => route.prefix),
-    online: presence.isOnline(node.id, now),
-    keyExpiresAt: node.keyExpiresAt,
-    // Stored as the node reported it, which parseControlRequest checked to be NatFacts.
-    nat: node.nat as NatFacts | null,
-    relayPort: node.relayPort,
-  });
+  const netmapNode = (node: NodeRecord, now: number): NetmapNode => {
+    const carried = routes.carried(node.id);
+    return {
+      nodeKey: node.nodeKey,
+      name: node.name,
+      ipv4: node.ipv4,
+      ipv6: node.ipv6,
+      endpoints: node.endpoints,
+      routes: carried.routes,
+      // Left out when empty: most nodes route nothing, and a full map lists every node.
+      ...(carried.approvedRoutes.length > 0 ? { approvedRoutes: carried.approvedRoutes } : {}),
+      online: presence.isOnline(node.id, now),
+      keyExpiresAt: node.keyExpiresAt,
+      // Stored as the node reported it, which parseControlRequest checked to be NatFacts.
+      nat: node.nat as NatFacts | null,
+      relayPort: node.relayPort,
+    };
+  };
+
+  const approvedPrefixes = (nodeId: number): string[] =>
+    store.routes.forNode(nodeId).filter((route) => route.advertised && route.approved).map((route) => route.prefix);
 
   const start = (): NetmapLog => {
     const now = context.now();
-    const routes = new Map<number, string[]>();
-    for (const route of store.routes.approved()) routes.set(route.nodeId, [...(routes.get(route.nodeId) ?? []), route.prefix]);
+    const approved = new Map<number, string[]>();
+    for (const route of store.routes.approved()) approved.set(route.nodeId, [...(approved.get(route.nodeId) ?? []), route.prefix]);
     const records = store.nodes.list().filter((node) => !isKeyExpired(node, now));
-    for (const record of records) ids.set(record.nodeKey, record.id);
-    return createNetmapLog(nextVersion(store.netmapVersion()), records.map((node) => netmapNode(node, now, routes.get(node.id) ?? [])), limits);
+    for (const record of records) {
+      ids.set(record.nodeKey, record.id);
+      routes.carry(record, approved.get(record.id) ?? []);
+    }
+    routes.elect(now);
+    return createNetmapLog(nextVersion(store.netmapVersion()), records.map((node) => netmapNode(node, now)), limits);
   };
   const log = start();
 
@@ -105,11 +120,20 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
     pending = null;
     if (dirty.size === 0) return;
     const now = context.now();
+    const records = new Map<string, NodeRecord | null>();
+    for (const key of dirty) {
+      const record = store.nodes.byKey(key);
+      records.set(key, record);
+      const id = record?.id ?? ids.get(key);
+      if (record !== null && !isKeyExpired(record, now)) routes.carry(record, approvedPrefixes(record.id));
+      else if (id !== undefined) routes.drop(id);
+    }
+    dirty.clear();
+    for (const key of routes.elect(now)) if (!records.has(key)) records.set(key, store.nodes.byKey(key));
     const upsert: NetmapNode[] = [];
     const remove: string[] = [];
     const gone: string[] = [];
-    for (const key of dirty) {
-      const record = store.nodes.byKey(key);
+    for (const [key, record] of records) {
       if (record === null) gone.push(key);
       if (record !== null && !isKeyExpired(record, now)) {
         const node = netmapNode(record, now);
@@ -121,7 +145,6 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
         ids.delete(key);
       }
     }
-    dirty.clear();
     if (upsert.length > 0 || remove.length > 0) {
       log.publish(nextVersion(log.version), upsert, remove);
       wakeAll();

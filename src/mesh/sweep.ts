@@ -6,16 +6,25 @@
 // 3. the last-seen times heard since the previous sweep are saved in one transaction.
 //
 // One pass over the nodes (O(mesh size) per sweep); a quiet mesh publishes nothing.
+//
+// checkRouters is the fast part, every ROUTER_CHECK_INTERVAL_MS: the primaries re-elected from
+// the routers' liveness (route-table.ts), a move published at once. It costs one pass over the
+// nodes that carry subnet routes, nothing for the others.
 
 import { audit, isKeyExpired, type CoordinatorContext } from "./coordinator.js";
 import type { NetmapPublisher } from "./netmap-publisher.js";
 import type { Presence } from "./presence.js";
+import type { RouteTable } from "./route-table.js";
+
+// A second of the ≤ 20 s a subnet may stay unreachable after its primary dies (route-table.ts).
+export const ROUTER_CHECK_INTERVAL_MS = 1000;
 
 export interface Sweep {
   run(): void;
+  checkRouters(): void;
 }
 
-export function createSweep(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence): Sweep {
+export function createSweep(context: CoordinatorContext, publisher: NetmapPublisher, presence: Presence, routes: RouteTable): Sweep {
   const { store, settings } = context;
   return {
     run() {
@@ -37,6 +46,13 @@ export function createSweep(context: CoordinatorContext, publisher: NetmapPublis
       }
       const unsaved = presence.takeUnsaved();
       if (unsaved.length > 0) store.transaction(() => unsaved.forEach(([id, at]) => store.nodes.touch(id, at)));
+      publisher.flush();
+    },
+
+    checkRouters() {
+      const moved = routes.elect(context.now());
+      if (moved.length === 0) return;
+      for (const key of moved) publisher.mark(key, "soon");
       publisher.flush();
     },
   };

@@ -121,6 +121,8 @@ export interface CoordinatorStore {
     forNode(nodeId: number): RouteRecord[];
     /** Advertised AND approved, ordered by node id then prefix. */
     approved(): RouteRecord[];
+    /** Every row (advertised, approved or both), ordered by node id then prefix. */
+    list(): RouteRecord[];
   };
   readonly audit: {
     append(at: number, actor: string, action: string, detail: string): void;
@@ -211,6 +213,7 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
     routeRemove: db.prepare<[number, string]>("DELETE FROM routes WHERE node_id = ? AND prefix = ?"),
     routesForNode: db.prepare<[number], RouteRow>(`SELECT ${ROUTE_COLUMNS} FROM routes WHERE node_id = ? ORDER BY prefix`),
     routesApproved: db.prepare<[], RouteRow>(`SELECT ${ROUTE_COLUMNS} FROM routes WHERE advertised = 1 AND approved = 1 ORDER BY node_id, prefix`),
+    routesList: db.prepare<[], RouteRow>(`SELECT ${ROUTE_COLUMNS} FROM routes ORDER BY node_id, prefix`),
 
     auditAppend: db.prepare<[number, string, string, string]>("INSERT INTO audit (at, actor, action, detail) VALUES (?, ?, ?, ?)"),
     auditRecent: db.prepare<[number], AuditEntry>("SELECT id, at, actor, action, detail FROM audit ORDER BY id DESC LIMIT ?"),
@@ -293,6 +296,7 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
       remove: (nodeId, prefix) => sql.routeRemove.run(nodeId, prefix).changes === 1,
       forNode: (nodeId) => sql.routesForNode.all(nodeId).map(routeRecord),
       approved: () => sql.routesApproved.all().map(routeRecord),
+      list: () => sql.routesList.all().map(routeRecord),
     },
     audit: {
       append: (at, actor, action, detail) => void sql.auditAppend.run(at, actor, action, detail),

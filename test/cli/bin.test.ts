@@ -28,5 +28,5 @@ test("`npx meshgate version` and `npx meshgate help` work from the project folde
   const npx = (args: string[]) => promisify(execFile)("npx", args, { cwd: ROOT, env, timeout: 60_000 });
   assert.equal((await npx(["meshgate", "version"])).stdout.trim(), `meshgate ${manifest.version}`);
   const help = (await npx(["meshgate", "help"])).stdout;
-  for (const command of ["up", "down", "status", "coordinator", "keys", "nodes", "wg"]) assert.match(help, new RegExp(`^  ${command} `, "m"));
+  for (const command of ["up", "down", "status", "coordinator", "keys", "nodes", "routes", "wg"]) assert.match(help, new RegExp(`^  ${command} `, "m"));
 });

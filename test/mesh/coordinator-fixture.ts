@@ -65,7 +65,7 @@ export class CoordinatorFixture {
       wallClock: () => this.wallClock,
       monotonic: () => this.monotonic,
       schedule,
-      settings: { ...DEFAULT_COORDINATOR_SETTINGS, pollTimeoutMs: 50, ...fixtureOptions.settings },
+      settings: { ...DEFAULT_COORDINATOR_SETTINGS, pollTimeoutMs: 50, routerPollTimeoutMs: 50, ...fixtureOptions.settings },
       log: (line) => this.logs.push(line),
       sourceOf: (c) => c.req.header(SOURCE_HEADER) ?? null,
       ...(fixtureOptions.limits !== undefined ? { limits: fixtureOptions.limits } : {}),
@@ -115,6 +115,11 @@ export class CoordinatorFixture {
   // Runs the sweep and the control server's housekeeping (the daemon's 5-second tick).
   tick(): void {
     this.parts.tick();
+  }
+
+  // The daemon's one-second routers' check (a subnet's primary moves off a dead router).
+  checkRouters(): void {
+    this.parts.checkRouters();
   }
 
   key(options: { reusable?: boolean; expiresInMs?: number | null } = {}): string {

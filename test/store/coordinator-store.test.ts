@@ -204,6 +204,9 @@ describe("coordinator store", () => {
     assert.deepEqual(store.routes.approved().map((r) => `${r.nodeId} ${r.prefix}`), [
       `${one.id} 10.1.0.0/16`, `${one.id} 192.168.1.0/24`, `${two.id} 10.2.0.0/16`,
     ]);
+    assert.deepEqual(store.routes.list().map((r) => `${r.nodeId} ${r.prefix} ${r.advertised} ${r.approved}`), [
+      `${one.id} 10.1.0.0/16 true true`, `${one.id} 192.168.1.0/24 true true`, `${one.id} fd00::/64 false true`, `${two.id} 10.2.0.0/16 true true`,
+    ]);
     assert.equal(store.routes.remove(one.id, "10.1.0.0/16"), true);
     assert.equal(store.routes.remove(one.id, "10.1.0.0/16"), false);
     assert.equal(store.routes.forNode(one.id).length, 2);
