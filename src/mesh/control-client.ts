@@ -59,7 +59,10 @@ export interface ControlClient {
 // Renew the session a little before the coordinator forgets it.
 const SESSION_RENEW_MS = SESSION_LIFETIME_MS - 60_000;
 const REQUEST_TIMEOUT_MS = 15_000;
-const POLL_TIMEOUT_MS = 10 * 60_000;
+// The coordinator answers an idle poll within 25 s (3 s for a subnet router), so a minute with
+// no answer means a dead connection — a link that went down and up loses it without a word —
+// and a new poll should start; a standby router must not sit on one for long.
+const POLL_TIMEOUT_MS = 60_000;
 // How much of an unauthenticated answer is quoted in the error (status, logs).
 const QUOTE_CHARS = 120;
 // The largest answer read: a full netmap is ~250 bytes a node, so this is ~250,000 nodes; past

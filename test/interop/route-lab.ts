@@ -35,12 +35,16 @@ export async function eventually<T>(what: string, limitMs: number, probe: () => 
   }
 }
 
-export interface RouteNode {
+export interface NodeHost {
   readonly name: string;
   readonly ns: Namespace;
   readonly address: string; // on the internet bridge
-  readonly stateDir: string;
+  readonly uplink: string; // its link to the internet bridge
   readonly interfaceName: string;
+}
+
+export interface RouteNode extends NodeHost {
+  readonly stateDir: string;
   process: ChildProcess & { output: string[] };
   status(): Promise<NodeStatus>;
   // `meshgate <args> --state-dir <its state>` inside its namespace; stdout, or the error text.
@@ -129,14 +133,15 @@ export class RouteLab {
     return [aName, bName];
   }
 
-  // A namespace on the internet bridge at `address`, default route via the hub.
-  private async onInternet(ns: Namespace, address: string): Promise<void> {
+  // A namespace on the internet bridge at `address`, default route via the hub; its link's name.
+  private async onInternet(ns: Namespace, address: string): Promise<string> {
     const [inside, outside] = await this.link(ns, this.hub);
     await this.hub.exec("ip", ["link", "set", outside, "master", "br0"]);
     await this.hub.exec("ip", ["link", "set", outside, "up"]);
     await ns.exec("ip", ["address", "add", `${address}/24`, "dev", inside]);
     await ns.exec("ip", ["link", "set", inside, "up"]);
     await ns.exec("ip", ["route", "add", "default", "via", this.hubAddress]);
+    return inside;
   }
 
   // A plain host on the internet (no meshgate), e.g. a web server.
@@ -148,11 +153,12 @@ export class RouteLab {
   }
 
   // A namespace for a meshgate node, on the internet; started by startNode.
-  async nodeHost(name: string): Promise<{ ns: Namespace; address: string }> {
+  async nodeHost(name: string): Promise<NodeHost> {
     const ns = await this.namespace(new Namespace(`${PREFIX}${this.tag}${name}`));
-    const address = `10.${this.subnet}.0.${10 + ++this.nodeCount}`;
-    await this.onInternet(ns, address);
-    return { ns, address };
+    const index = ++this.nodeCount;
+    const address = `10.${this.subnet}.0.${10 + index}`;
+    const uplink = await this.onInternet(ns, address);
+    return { name, ns, address, uplink, interfaceName: `${PREFIX}m${index}` };
   }
 
   // A LAN: its first host holds the bridge, at `hostAddress` (e.g. 192.168.1.20/24).
@@ -174,9 +180,9 @@ export class RouteLab {
   }
 
   // meshgate up in `ns`, joined and answering; `extra` are more flags (routing).
-  async startNode(name: string, ns: Namespace, address: string, extra: readonly string[] = [], index?: number): Promise<RouteNode> {
+  async startNode(host: NodeHost, extra: readonly string[] = []): Promise<RouteNode> {
+    const { name, ns, address, uplink, interfaceName } = host;
     const stateDir = join(this.stateRoot, name);
-    const interfaceName = `${PREFIX}m${index ?? this.nodeCount}`;
     const socket = join(stateDir, "node.sock");
     const spawnNode = (): ChildProcess & { output: string[] } =>
       this.adopt(ns.spawn(process.execPath, [
@@ -187,6 +193,7 @@ export class RouteLab {
       name,
       ns,
       address,
+      uplink,
       stateDir,
       interfaceName,
       process: spawnNode(),
@@ -207,7 +214,7 @@ export class RouteLab {
 
   // Starts a stopped node again with its saved state (and saved routing prefs).
   async restartNode(node: RouteNode): Promise<void> {
-    const again = await this.startNode(node.name, node.ns, node.address, [], Number(node.interfaceName.slice(`${PREFIX}m`.length)));
+    const again = await this.startNode(node);
     node.process = again.process;
   }
 

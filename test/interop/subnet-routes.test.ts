@@ -89,12 +89,12 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")]
     lanhost2 = lan2.host;
     await lan2.attach(gw2Host.ns, "192.168.1.1/24");
     await lanhost2.exec("ip", ["route", "add", "default", "via", "192.168.1.1"]);
-    for (const [ns, name] of [[lanhost1, "home1"], [lanhost2, "home2"], [client, "client"]] as const) serveWhoami(ns, name);
+    for (const [ns, name] of [[lanhost1, "home1"], [lanhost2, "home2"], [client, "client"], [remoteHost.ns, "remote"]] as const) serveWhoami(ns, name);
 
-    remote = await lab.startNode("remote", remoteHost.ns, remoteHost.address, ["--advertise-routes", "10.50.0.0/24,172.20.0.0/24"]);
-    pia = await lab.startNode("pia", piaHost.ns, piaHost.address, ["--advertise-routes", "192.168.1.0/24"]);
-    pib = await lab.startNode("pib", pibHost.ns, pibHost.address, ["--advertise-routes", "192.168.1.0/24"]);
-    gw2 = await lab.startNode("gw2", gw2Host.ns, gw2Host.address, ["--advertise-routes", "192.168.1.0/24=10.77.1.0/24", "--advertise-exit-node"]);
+    remote = await lab.startNode(remoteHost, ["--advertise-routes", "10.50.0.0/24,172.20.0.0/24"]);
+    pia = await lab.startNode(piaHost, ["--advertise-routes", "192.168.1.0/24"]);
+    pib = await lab.startNode(pibHost, ["--advertise-routes", "192.168.1.0/24"]);
+    gw2 = await lab.startNode(gw2Host, ["--advertise-routes", "192.168.1.0/24=10.77.1.0/24", "--advertise-exit-node"]);
   });
 
   after(async () => {
@@ -136,8 +136,11 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")]
 
   test("TCP between two LANs crosses both routers with PMTUD broken at both ends (MSS clamping)", async () => {
     // Both end hosts drop "fragmentation needed": only a clamped MSS gets full-size segments through the 1420-byte tunnel.
-    const blackHole = "table inet blackhole { chain input { type filter hook input priority 0; icmp type destination-unreachable icmp code frag-needed drop; } }";
-    for (const ns of [client, lanhost1]) await ns.exec("nft", [blackHole]);
+    for (const ns of [client, lanhost1]) {
+      await ns.exec("nft", ["add", "table", "inet", "blackhole"]);
+      await ns.exec("nft", ["add chain inet blackhole input { type filter hook input priority 0; }"]);
+      await ns.exec("nft", ["add", "rule", "inet", "blackhole", "input", "icmp", "type", "destination-unreachable", "icmp", "code", "frag-needed", "drop"]);
+    }
     const server = lab.adopt(lanhost1.spawn(process.execPath, [TRANSFER, "server", "0.0.0.0", "7001"]));
     await eventually("transfer server listening", 5000, async () => server.output.join("").includes("listening"));
     const sent = await client.exec(process.execPath, [TRANSFER, "client", "192.168.1.20", "7001", String(20 << 20)], 60_000);
@@ -152,7 +155,8 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")]
     assert.equal(home2.value, "home2 192.168.1.1", "home 2 answers on its translated address");
     assert.equal(await whoami(remote.ns, "192.168.1.20"), "home1 192.168.1.2", "home 1 keeps its own prefix");
     // A connection home 2 starts leaves it translated 1:1, so the mesh never sees its ambiguous prefix.
-    assert.equal(await whoami(lanhost2, "10.50.0.2"), "client 10.77.1.20");
+    const remoteMesh = (await remote.status()).self!.ipv4;
+    assert.equal(await whoami(lanhost2, remoteMesh), "remote 10.77.1.20");
     const gw2View = (await gw2.status()).routing!;
     const shadowed = gw2View.subnetRoutes.find((use) => use.prefix === "192.168.1.0/24")!;
     assert.equal(shadowed.installed, false, "gw2 does not route its own LAN's prefix into the tunnel");
@@ -183,7 +187,7 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")]
     assert.doesNotMatch((await remote.ns.exec("ip", ["rule", "show"])).stdout, /52820/, "the policy rules are gone");
   });
 
-  test("failover: the second router takes the LAN over within 20 s of the primary's kill -9; its return does not flap", async () => {
+  test("failover: the second router takes the LAN over within 20 s of the primary's kill -9 (and of its link going down); its return does not flap", async () => {
     await coordinator(["routes", "approve", "pib", "192.168.1.0/24"]);
     await eventually("both approved", 10_000, async () => (await route("pib", "192.168.1.0/24"))?.approved);
     assert.equal((await route("pia", "192.168.1.0/24"))!.primary, true);
@@ -206,6 +210,14 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")]
     assert.equal((await route("pib", "192.168.1.0/24"))!.primary, true, "the returning router does not take the route back");
     assert.equal((await route("pia", "192.168.1.0/24"))!.primary, false);
     assert.equal(await whoami(remote.ns, "192.168.1.20"), "home1 192.168.1.3");
+
+    // Now the primary's link goes down (no connection closes: only silence tells).
+    await pib.ns.exec("ip", ["link", "set", pib.uplink, "down"]);
+    const linkDown = Date.now();
+    await eventually("lanhost1 through pia again", 20_000, async () => (await whoami(remote.ns, "192.168.1.20")) === "home1 192.168.1.2");
+    process.stderr.write(`failover: lanhost1 answered through pia ${Date.now() - linkDown} ms after pib's link went down\n`);
+    await pib.ns.exec("ip", ["link", "set", pib.uplink, "up"]);
+    await pib.ns.exec("ip", ["route", "replace", "default", "via", lab.hubAddress]);
   });
 
   test("bad input: clear errors, nothing half-applied", async () => {
