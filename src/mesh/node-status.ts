@@ -201,19 +201,22 @@ export function routingLines(routing: RoutingView, selfName: string): string[] {
       ? `awaiting approval: meshgate routes approve ${selfName} ${prefix}`
       : routing.primaryRoutes.includes(prefix)
         ? "approved, primary"
-        : "approved, standby (another router is primary)";
+        : "approved, standby: another router is primary";
     return `${route} (${state})`;
   });
-  if (advertised.length > 0) lines.push(`advertising  ${advertised.join(", ")}${routing.prefs.snatSubnetRoutes ? "" : "  [mesh source addresses kept]"}`);
+  const indent = "\n             ";
+  if (advertised.length > 0) lines.push(`advertising  ${advertised.join(indent)}${routing.prefs.snatSubnetRoutes ? "" : `${indent}(mesh source addresses kept: LAN hosts need a route back)`}`);
   if (routing.prefs.advertiseExitNode) {
     lines.push(`exit node    offered (${routing.exitNodeApproved ? "approved" : `awaiting approval: meshgate routes approve ${selfName} exit-node`})`);
   }
   const used = routing.subnetRoutes.map((route) => `${route.prefix} via ${route.via}${route.installed ? "" : ` — not used: ${route.reason}`}`);
-  if (used.length > 0) lines.push(`routes       ${used.join("\n             ")}`);
+  if (used.length > 0) lines.push(`routes       ${used.join(indent)}`);
   const exit = routing.exitNode;
   if (exit !== null) {
-    const lan = routing.prefs.exitNodeAllowLanAccess ? ", LAN reachable" : "";
-    lines.push(`exit node    ${exit.name ?? exit.requested}${exit.ipv4 === null ? "" : ` (${exit.ipv4})`}: ${exit.active && exit.online ? `all internet traffic goes through it${lan}` : exit.reason ?? "not in use"}`);
+    const lan = routing.prefs.exitNodeAllowLanAccess ? " (the LAN stays reachable directly)" : "";
+    const through = `${exit.name ?? exit.requested}${exit.ipv4 === null ? "" : ` (${exit.ipv4})`}`;
+    const blocked = `blocked: ${exit.reason ?? `${through} is not in use`} (meshgate set --exit-node= goes straight out again)`;
+    lines.push(`internet     ${exit.active && exit.online ? `through exit node ${through}${lan}` : blocked}`);
   }
   if (routing.error !== null) lines.push(`routing error: ${routing.error}`);
   return lines;

@@ -56,15 +56,15 @@ function findPeer(peers: readonly NetmapNode[], reference: string): NetmapNode |
 function chooseExitNode(peers: readonly NetmapNode[], requested: string): { use: ExitNodeUse; node: NetmapNode | null } {
   const node = findPeer(peers, requested) ?? null;
   if (node === null) {
-    const reason = `no node "${requested}" in the mesh: internet traffic is blocked until it appears or --exit-node= clears it`;
+    const reason = `no node "${requested}" in the mesh`;
     return { node: null, use: { requested, name: null, ipv4: null, online: false, active: false, reason } };
   }
   const offers = node.routes.some(isExitRoute);
   const reason = !offers
-    ? `${node.name} is not an approved exit node (it needs --advertise-exit-node and an admin's approval): internet traffic is blocked`
+    ? `${node.name} is not an approved exit node (it needs --advertise-exit-node and an admin's approval)`
     : node.online
       ? null
-      : `${node.name} is offline: internet traffic is blocked until it is back or --exit-node= clears it`;
+      : `${node.name} is offline`;
   return { node: offers ? node : null, use: { requested, name: node.name, ipv4: node.ipv4, online: node.online, active: offers, reason } };
 }
 

@@ -2,7 +2,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { buildNodeStatus, formatAge, formatBytes, formatNodeStatus, type PathView } from "../../src/mesh/node-status.js";
+import { buildNodeStatus, formatAge, formatBytes, formatNodeStatus, routingLines, type PathView, type RoutingView } from "../../src/mesh/node-status.js";
+import { DEFAULT_ROUTING_PREFS } from "../../src/mesh/routing-prefs.js";
 import type { Netmap } from "../../src/mesh/netmap.js";
 
 const key = (n: number): string => Buffer.alloc(32, n).toString("base64");
@@ -61,4 +62,23 @@ test("ages and sizes read naturally; a cut-off node says why", () => {
   assert.deepEqual([formatBytes(0), formatBytes(1023), formatBytes(1024), formatBytes(5 * 1024 ** 3)], ["0 B", "1023 B", "1.0 KiB", "5.0 GiB"]);
   const cut = buildNodeStatus(null, [], { url: "http://x", state: { kind: "cut-off", code: "not_registered", error: "removed by an admin" } }, "mg0", 1);
   assert.match(formatNodeStatus(cut, 0), /cut off by the coordinator: removed by an admin/);
+});
+
+test("routing lines: each advertised route's state with the command that approves it, routes in use and why not, the exit node", () => {
+  const view: RoutingView = {
+    prefs: { ...DEFAULT_ROUTING_PREFS, advertiseRoutes: ["192.168.1.0/24", "192.168.7.0/24=10.77.7.0/24", "10.9.0.0/16"], advertiseExitNode: true },
+    approvedRoutes: ["10.9.0.0/16", "192.168.1.0/24"], primaryRoutes: ["192.168.1.0/24"], exitNodeApproved: false,
+    subnetRoutes: [{ prefix: "10.50.0.0/24", via: "office", installed: true, reason: null }, { prefix: "192.168.1.0/24", via: "pib", installed: false, reason: "inside this node's own network 192.168.1.0/24" }],
+    exitNode: null, error: null,
+  };
+  assert.deepEqual(routingLines(view, "pia"), [
+    "advertising  192.168.1.0/24 (approved, primary)\n             192.168.7.0/24=10.77.7.0/24 (awaiting approval: meshgate routes approve pia 10.77.7.0/24)\n             10.9.0.0/16 (approved, standby: another router is primary)",
+    "exit node    offered (awaiting approval: meshgate routes approve pia exit-node)",
+    "routes       10.50.0.0/24 via office\n             192.168.1.0/24 via pib — not used: inside this node's own network 192.168.1.0/24",
+  ]);
+  const using = { ...view, prefs: { ...DEFAULT_ROUTING_PREFS, exitNode: "gw2" }, subnetRoutes: [], error: "nft: not found" };
+  const exit = { requested: "gw2", name: "gw2", ipv4: "100.64.3.4", online: true, active: true, reason: null };
+  assert.deepEqual(routingLines({ ...using, exitNode: exit }, "remote"), ["internet     through exit node gw2 (100.64.3.4)", "routing error: nft: not found"]);
+  assert.match(routingLines({ ...using, exitNode: { ...exit, online: false, reason: "gw2 is offline" } }, "remote")[0]!, /^internet     blocked: gw2 is offline \(meshgate set --exit-node= goes straight out again\)$/);
+  assert.deepEqual(routingLines({ ...view, prefs: DEFAULT_ROUTING_PREFS, subnetRoutes: [] }, "x"), [], "nothing set, nothing said");
 });
