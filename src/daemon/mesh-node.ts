@@ -26,7 +26,7 @@ import { checkedDataplane } from "./checked-dataplane.js";
 import { bringUpInterface, type Log } from "./interface.js";
 import { createMeshConnectivity } from "./mesh-connectivity.js";
 import { createMeshRouting, MESH_FWMARK } from "./mesh-routing.js";
-import { createSubnetForwarding, setSourceValidMark } from "./subnet-forwarding.js";
+import { createSubnetForwarding, hostForwards, setSourceValidMark } from "./subnet-forwarding.js";
 
 export interface MeshNodeOptions {
   readonly stateDir: string;
@@ -113,6 +113,7 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     meshRanges: meshRanges.map((range) => parseIpPrefix(range)!),
     coordinatorUrl,
     forwarding: () => createSubnetForwarding(options.interfaceName, options.log),
+    hostForwards,
     setSourceValidMark,
     log: options.log,
   });

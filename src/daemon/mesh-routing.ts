@@ -42,8 +42,9 @@ export interface MeshRoutingDeps {
   readonly meshRanges: readonly IpPrefix[];
   readonly coordinatorUrl: string;
   // The router's forwarding (nftables, sysctls), made when first needed: a node that routes
-  // nothing never needs nft.
+  // nothing needs nft only when the host forwards anyway (then its table guards the mesh).
   readonly forwarding: () => SubnetForwarding;
+  readonly hostForwards: () => Promise<boolean>;
   readonly setSourceValidMark: (on: boolean) => Promise<void>;
   readonly log: Log;
 }
@@ -101,7 +102,9 @@ export function createMeshRouting(deps: MeshRoutingDeps): MeshRouting {
     const approved = new Set(approvedOf(netmap));
     const routes = advertised().filter((route) => approved.has(formatIpPrefix(route.prefix)));
     const exitNode = prefs.advertiseExitNode && EXIT_ROUTES.some((route) => approved.has(route));
-    if (forwarding === null && routes.length === 0 && !exitNode) return;
+    // Routing nothing on a host that forwards anyway (a container host), the table still goes
+    // in: without it a peer could send through this node to the host's networks unapproved.
+    if (forwarding === null && routes.length === 0 && !exitNode && !(await deps.hostForwards())) return;
     forwarding ??= deps.forwarding();
     await forwarding.update({ routes, exitNode, snat: prefs.snatSubnetRoutes });
   };

@@ -11,6 +11,11 @@ export function createSubnetForwarding(meshInterface: string, log: Log): SubnetR
   return createSubnetRouter({ meshInterface, effects: createRouterEffects(), log });
 }
 
+// Whether this host forwards packets already, meshgate or not.
+export async function hostForwards(): Promise<boolean> {
+  return (await readSysctl("net.ipv4.ip_forward")) === "1" || (await readSysctl("net.ipv6.conf.all.forwarding")) === "1";
+}
+
 // Users of the setting (a mesh node's exit routing, each wg-quick interface with a default
 // route) are counted within this process; the value before the first is restored after the last.
 let users = 0;

@@ -30,18 +30,16 @@ export function routerTableName(meshInterface: string): string {
   return `meshgate_${meshInterface.replace(/[.-]/g, "_")}`;
 }
 
-// Whether the config forwards anything at all (else meshgate has no table).
-const routesAnything = (config: RouterConfig): boolean => config.exitNode || config.routes.length > 0;
-
 /**
- * The `nft -f` script that replaces meshgate's table with the rules for `config`, or null when
- * the config routes nothing (the table is then removed, not left empty). Throws
- * RouterRulesError for an unusable interface name or a route that cannot be translated 1:1.
+ * The `nft -f` script that replaces meshgate's table with the rules for `config`. A config that
+ * routes nothing still gets the forward filter, which then drops everything the mesh opens: a
+ * node on a host whose forwarding someone else turned on (a container host) must not let a
+ * peer through to that host's networks without an approved route. Throws RouterRulesError for
+ * an unusable interface name or a route that cannot be translated 1:1.
  */
-export function routerRuleset(meshInterface: string, config: RouterConfig): string | null {
+export function routerRuleset(meshInterface: string, config: RouterConfig): string {
   const table = routerTableName(meshInterface);
   config.routes.forEach(checkRoute);
-  if (!routesAnything(config)) return null;
   const mesh = `"${meshInterface}"`; // an nft string; the name has no quote or wildcard in it
   const translated = config.routes.filter(isTranslated);
   const chains = [mssClampChain(mesh), forwardChain(mesh), fromMeshChain(mesh, config), dnatChain(mesh, translated), snatChain(mesh, config, translated)];

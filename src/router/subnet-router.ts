@@ -7,8 +7,9 @@
 //    in exactly that state, nothing is done (replacing the table would also reset its counter).
 // 2. Routing something: the table is replaced first, then forwarding is switched on for the
 //    families that need it — never forwarding without the filter in place.
-// 3. Forwarding this router switched on and no longer needs is put back to what it was, then
-//    a table that is no longer needed is deleted. stop() is that for an empty config.
+// 3. Forwarding this router switched on and no longer needs is put back to what it was. With
+//    nothing to route the table stays as a guard (router-rules.ts); stop() puts forwarding
+//    back and deletes the table.
 // Changes run one at a time, in call order. A failed step rejects that call and is retried by
 // the next one; what is remembered (the old sysctl values) only records what really changed.
 
@@ -22,7 +23,7 @@ export interface RouterConfig {
 }
 
 export interface SubnetRouter {
-  /** Idempotent; serialised (one change at a time); nothing to route → table removed. */
+  /** Idempotent; serialised (one change at a time); nothing to route → the guard table (router-rules.ts). */
   update(config: RouterConfig): Promise<void>;
   /** Removes meshgate's table and restores the forwarding sysctls it changed. */
   stop(): Promise<void>;
@@ -109,7 +110,7 @@ export function createSubnetRouter(deps: SubnetRouterDeps): SubnetRouter {
     for (const name of Object.keys(needed) as ForwardingSysctl[]) await setForwarding(name, needed[name]);
     if (script === null) {
       await effects.deleteNftTable(table);
-      log(`router: table inet ${table} removed (nothing to route)`);
+      log(`router: table inet ${table} removed`);
     }
     settled = script;
   }
@@ -123,7 +124,7 @@ export function createSubnetRouter(deps: SubnetRouterDeps): SubnetRouter {
       return serialised(async () => {
         if (stopped) return;
         // Built before anything changes, so an invalid config leaves the last state as it was.
-        const script = routerRuleset(deps.meshInterface, config);
+        const script: string = routerRuleset(deps.meshInterface, config);
         if (script !== settled) await reconcile(config, script);
       });
     },

@@ -43,7 +43,7 @@ interface RouteRow {
   readonly primary: boolean;
 }
 
-describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")], "subnet routers and exit nodes: LANs behind meshgate nodes, in network namespaces", () => {
+describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping"), tool("wg"), tool("sysctl")], "subnet routers and exit nodes: LANs behind meshgate nodes, in network namespaces", () => {
   let lab: RouteLab;
   let remote: RouteNode;
   let pia: RouteNode;
@@ -218,6 +218,26 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping")]
     process.stderr.write(`failover: lanhost1 answered through pia ${Date.now() - linkDown} ms after pib's link went down\n`);
     await pib.ns.exec("ip", ["link", "set", pib.uplink, "up"]);
     await pib.ns.exec("ip", ["route", "replace", "default", "via", lab.hubAddress]);
+  });
+
+  test("a node that routes nothing, on a host that forwards anyway, lets no peer through to the host's networks", async () => {
+    // A container host: forwarding on before meshgate came, a network behind it.
+    const boxHost = await lab.nodeHost("box");
+    await boxHost.ns.exec("sysctl", ["-qw", "net.ipv4.ip_forward=1"]);
+    const inside = await lab.lan("bx", "172.30.0.2/24");
+    await inside.attach(boxHost.ns, "172.30.0.1/24");
+    await inside.host.exec("ip", ["route", "add", "default", "via", "172.30.0.1"]);
+    const box = await lab.startNode(boxHost);
+    const boxKey = (await box.status()).self!.nodeKey;
+    await eventually("remote knows box", 10_000, async () => (await remote.status()).peers.some((peer) => peer.name === "box"));
+    // remote turns rogue: routes the container network to box by hand (no approval anywhere).
+    const allowed = `${(await box.status()).self!.ipv4}/32,${(await box.status()).self!.ipv6}/128,172.30.0.0/24`;
+    await remote.ns.exec("wg", ["set", remote.interfaceName, "peer", boxKey, "allowed-ips", allowed]);
+    await remote.ns.exec("ip", ["route", "replace", "172.30.0.0/24", "dev", remote.interfaceName]);
+    assert.equal((await remote.ns.ping("172.30.0.2", 3, ["-W", "1"])).received, 0, "box's guard drops it");
+    const counter = (await box.ns.exec("nft", ["list", "counter", "inet", `meshgate_${box.interfaceName}`, "dropped_from_mesh"])).stdout;
+    assert.match(counter, /packets [1-9]/, "and counts it");
+    await remote.ns.exec("ip", ["route", "del", "172.30.0.0/24", "dev", remote.interfaceName]);
   });
 
   test("bad input: clear errors, nothing half-applied", async () => {

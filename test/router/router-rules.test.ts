@@ -135,9 +135,13 @@ test("an exit node with snat off keeps mesh sources only towards its subnet rout
   assert.deepEqual(chain(rules("192.168.1.0/24", { exitNode: true }), "postrouting"), ['iifname "meshgate0" oifname != "meshgate0" masquerade'], "the exit rule covers the LAN");
 });
 
-test("nothing to route: no script (the table is removed, not left empty)", () => {
-  assert.equal(routerRuleset(MESH, config("")), null);
-  assert.equal(routerRuleset(MESH, config("", { snat: false })), null);
+test("nothing to route: the table is a guard that drops whatever the mesh opens, and translates nothing", () => {
+  for (const snat of [true, false]) {
+    const script = routerRuleset(MESH, config("", { snat }));
+    assert.deepEqual(chain(script, "from_mesh"), ["ct direction reply accept", "ct state related accept", 'counter name "dropped_from_mesh" drop']);
+    assert.equal(chain(script, "prerouting"), null);
+    assert.equal(chain(script, "postrouting"), null);
+  }
 });
 
 test("the table is named after the interface, in characters nft takes as an identifier", () => {

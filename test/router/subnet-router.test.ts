@@ -51,14 +51,15 @@ test("a changed config replaces the table; forwarding already switched on is not
   assert.match(effects.tables.get(TABLE)!, /10\.0\.0\.0\/16/);
 });
 
-test("nothing left to route: forwarding is put back first, then the table is deleted", async () => {
+test("nothing left to route: the guard table replaces the rules, then forwarding is put back", async () => {
   const { router, effects, log } = setup();
   await router.update(config("192.168.1.0/24"));
   effects.calls.length = 0;
   await router.update(config(""));
-  assert.deepEqual(effects.calls, ["writeSysctl net.ipv4.ip_forward=0", `deleteNftTable ${TABLE}`]);
-  assert.equal(effects.tables.size, 0);
-  assert.deepEqual(log.slice(-2), ["router: net.ipv4.ip_forward restored to 0", "router: table inet meshgate_meshgate0 removed (nothing to route)"]);
+  assert.deepEqual(effects.calls, ["applyNftScript", "writeSysctl net.ipv4.ip_forward=0"]);
+  assert.doesNotMatch(effects.tables.get(TABLE)!, /192\.168\.1\.0/);
+  assert.match(effects.tables.get(TABLE)!, /counter name "dropped_from_mesh" drop/);
+  assert.equal(log.at(-1), "router: net.ipv4.ip_forward restored to 0");
 });
 
 test("an exit node needs both families; an IPv6 route only IPv6", async () => {
@@ -82,14 +83,17 @@ test("stop() restores only what this router changed, and deletes its table", asy
   assert.deepEqual([...effects.tables.keys()], ["someone_else"]);
 });
 
-test("a table left by an earlier run is deleted by the first update with nothing to route, and by stop()", async () => {
-  for (const end of [(router: SubnetRouter) => router.update(config("")), (router: SubnetRouter) => router.stop()]) {
-    const { router, effects } = setup();
-    effects.tables.set(TABLE, "table inet meshgate_meshgate0 {} (stale)");
-    await end(router);
-    assert.equal(effects.tables.size, 0);
-    assert.deepEqual(effects.calls, [`deleteNftTable ${TABLE}`]);
-  }
+test("a table left by an earlier run is replaced by the first update, and deleted by stop()", async () => {
+  const stale = "table inet meshgate_meshgate0 {} (stale)";
+  const updated = setup();
+  updated.effects.tables.set(TABLE, stale);
+  await updated.router.update(config(""));
+  assert.notEqual(updated.effects.tables.get(TABLE), stale);
+  const stopped = setup();
+  stopped.effects.tables.set(TABLE, stale);
+  await stopped.router.stop();
+  assert.equal(stopped.effects.tables.size, 0);
+  assert.deepEqual(stopped.effects.calls, [`deleteNftTable ${TABLE}`]);
 });
 
 test("after stop(), updates are ignored (a late netmap cannot bring the table back)", async () => {
