@@ -264,4 +264,21 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping"),
       .then(() => "", (error: Error) => error.message);
     assert.match(unprivileged, /--advertise-routes needs root/);
   });
+
+  test("down takes everything back: the router's table and forwarding, the exit node's rules", async () => {
+    const stop = async (node: RouteNode): Promise<void> => {
+      const exited = new Promise((resolve) => node.process.once("exit", resolve));
+      node.process.kill("SIGTERM"); // what `meshgate down` sends
+      await exited;
+    };
+    const inUse = await remote.cli(["set", "--exit-node", "pia"]);
+    assert.ok(inUse.ok, inUse.text);
+    assert.match((await remote.ns.exec("ip", ["rule", "show"])).stdout, /lookup 52820/);
+    await stop(remote);
+    assert.doesNotMatch((await remote.ns.exec("ip", ["rule", "show"])).stdout, /52820|5200:/, "the exit node's rules are gone");
+    assert.match((await pib.ns.exec("nft", ["list", "tables"])).stdout, /meshgate_/);
+    await stop(pib);
+    assert.doesNotMatch((await pib.ns.exec("nft", ["list", "tables"])).stdout, /meshgate_/, "the router's table is gone");
+    assert.equal((await pib.ns.exec("sysctl", ["-n", "net.ipv4.ip_forward"])).stdout.trim(), "0", "forwarding is back off");
+  });
 });

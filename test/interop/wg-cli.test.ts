@@ -80,6 +80,39 @@ describeNeeding([...NAMESPACE_NEEDS, tool("wg"), tool("setpriv"), tool("ss")], "
     }
   });
 
+  test("AllowedIPs = 0.0.0.0/0: everything goes through the tunnel the way wg-quick sends it, but the tunnel's own datagrams", async () => {
+    // The far end: a second meshgate in the right namespace, with an "internet" address of its own.
+    const far = await generateKeys(`${name}f`);
+    const near = await generateKeys(`${name}n`);
+    const farName = `${PREFIX}d`;
+    const farConfig = join(tmpdir(), `${farName}.conf`);
+    const nearConfig = join(tmpdir(), `${PREFIX}g.conf`);
+    writeFileSync(farConfig, `[Interface]\nPrivateKey = ${far.privateKey}\nAddress = 10.74.9.2/24\nListenPort = 51899\n[Peer]\nPublicKey = ${near.publicKey}\nAllowedIPs = 10.74.9.1/32\n`, { mode: 0o600 });
+    writeFileSync(nearConfig, `[Interface]\nPrivateKey = ${near.privateKey}\nAddress = 10.74.9.1/24\n[Peer]\nPublicKey = ${far.publicKey}\nAllowedIPs = 0.0.0.0/0\nEndpoint = ${lab.underlay4(2)}:51899\n`, { mode: 0o600 });
+    await lab.right.exec("ip", ["address", "add", "203.0.113.9/32", "dev", "lo"]);
+    const farUp = await lab.right.exec(process.execPath, [MAIN, "wg", "up", farConfig]).then(() => "", (error: Error) => error.message);
+    assert.equal(farUp, "");
+    try {
+      const up = await meshgate("wg", "up", nearConfig);
+      assert.equal(up.code, 0, up.output);
+      const rules = (await lab.left.exec("ip", ["-4", "rule", "show"])).stdout;
+      assert.match(rules, /5210:\s+from all lookup main suppress_prefixlength 0/);
+      assert.match(rules, /5220:\s+not from all fwmark 0xca6c lookup 51820/);
+      assert.match((await lab.left.exec("ip", ["route", "show", "table", "51820"])).stdout, new RegExp(`default dev ${PREFIX}g`));
+      assert.equal((await lab.left.exec("wg", ["show", `${PREFIX}g`, "fwmark"])).stdout.trim(), "0xca6c");
+      // An address only the far end has: reachable only through the tunnel, whose own datagrams still take the veth.
+      assert.equal((await lab.left.ping("203.0.113.9", 3)).received > 0, true, "the internet through the tunnel");
+      assert.match((await lab.left.exec("wg", ["show", `${PREFIX}g`, "latest-handshakes"])).stdout, /\t[1-9]\d*\n/);
+      assert.equal((await lab.left.ping(lab.underlay4(2), 1)).received, 1, "the local network stays direct (suppress_prefixlength 0)");
+      const down = await meshgate("wg", "down", `${PREFIX}g`);
+      assert.equal(down.code, 0, down.output);
+      assert.doesNotMatch((await lab.left.exec("ip", ["-4", "rule", "show"])).stdout, /51820/, "down takes the rules back");
+    } finally {
+      await meshgate("wg", "down", `${PREFIX}g`);
+      await lab.right.exec(process.execPath, [MAIN, "wg", "down", farName]).catch(() => undefined);
+    }
+  });
+
   test("without CAP_NET_ADMIN the error says so", async () => {
     const readable = join(tmpdir(), `${PREFIX}u.conf`);
     writeFileSync(readable, `[Interface]\nPrivateKey = ${(await generateKeys(`${name}u`)).privateKey}\n`, { mode: 0o644 });
