@@ -115,6 +115,8 @@ export async function runUp(args: readonly string[], write: (line: string) => vo
     const pid = await startInBackground(childArgs, logFile(stateDir), () => statusAnswers(stateDir), authKey);
     const status = (await requestJson(nodeStatusSocket(stateDir), "GET", "/v1/status")).body as unknown as NodeStatus;
     write(`${status.self?.name ?? "this node"} is on the mesh as ${status.self?.ipv4 ?? "?"} (pid ${pid}); log: ${logFile(stateDir)}`);
+    const routing = status.routing === undefined ? [] : routingLines(status.routing, status.self?.name ?? "this-node");
+    if (routing.length > 0) write(routing.join("\n"));
     return 0;
   }
   const typed = parsed.strings["auth-key"];
