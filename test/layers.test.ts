@@ -30,11 +30,12 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   interface: ["wireguard", "dataplane", "io", "net"],
   mesh: ["wireguard", "dataplane", "store", "net"],
   router: ["net"],
+  admin: ["mesh", "net"],
   jobs: [],
-  daemon: ["interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
-  cli: ["daemon", "interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  daemon: ["admin", "interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  cli: ["daemon", "admin", "interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
 };
-const PURE = ["net", "wireguard", "mesh", "nat", "router"];
+const PURE = ["net", "wireguard", "mesh", "nat", "router", "admin"];
 
 const FORBIDDEN_MODULES = /^(node:)?(net|dgram|fs|fs\/promises|timers|timers\/promises|child_process|http|https|http2|cluster|worker_threads)$/;
 const FORBIDDEN_CALLS =
