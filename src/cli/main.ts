@@ -2,6 +2,7 @@
 // The `meshgate` command: parses argv, runs one command, exits with its status.
 
 import { readFileSync } from "node:fs";
+import { ADMIN_USAGE, runAdmin } from "./admin.js";
 import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordinator.js";
 import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
 import { MESH_USAGE, runDown, runSet, runStatus, runUp, SET_USAGE } from "./mesh.js";
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   keys: { summary: "create, list or revoke pre-auth keys (on the coordinator)", usage: COORDINATOR_USAGE, run: runKeys },
   nodes: { summary: "list, remove or expire nodes (on the coordinator)", usage: COORDINATOR_USAGE, run: runNodes },
   routes: { summary: "list, approve or reject subnet routes and exit nodes (on the coordinator)", usage: ROUTES_USAGE, run: runRoutes },
+  admin: { summary: "set the admin page's password (meshgate admin passwd, from stdin)", usage: ADMIN_USAGE, run: runAdmin },
   wg: { summary: "up/down a plain userspace WireGuard interface from a wg-quick file", usage: WG_USAGE, run: runWg },
   version: { summary: "print the meshgate version", usage: "Usage: meshgate version", run: (_args, write) => (write(version()), 0) },
   help: { summary: "show this help, or a command's (meshgate help up)", usage: "Usage: meshgate help [command]", run: (args, write) => (write(usage(args[0])), 0) },

@@ -61,6 +61,8 @@ export interface RunningCoordinator {
   readonly adminSocket: string;
   // "host:port" of each STUN socket; empty without STUN.
   readonly stunEndpoints: readonly string[];
+  // What admins do, in process (the admin page); the CLI reaches the same through adminSocket.
+  readonly admin: AdminOperations;
   stop(): Promise<void>;
 }
 
@@ -255,6 +257,7 @@ export async function startCoordinator(options: CoordinatorOptions): Promise<Run
       controlUrl,
       adminSocket,
       stunEndpoints,
+      admin: parts.admin,
       async stop() {
         clearInterval(routerCheck);
         await sweep.stop();

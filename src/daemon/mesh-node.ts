@@ -16,8 +16,8 @@ import type { Netmap, NetmapNode } from "../mesh/netmap.js";
 import { joinMesh } from "../mesh/join.js";
 import { createNodeAgent, type NodeAgent } from "../mesh/node-agent.js";
 import { createNodeApiApp } from "../mesh/node-api-http.js";
-import { buildNodeStatus } from "../mesh/node-status.js";
-import type { RoutingPrefsChange } from "../mesh/routing-prefs.js";
+import { buildNodeStatus, type NodeStatus } from "../mesh/node-status.js";
+import type { RoutingPrefs, RoutingPrefsChange } from "../mesh/routing-prefs.js";
 import { formatIpAddress, parseIpAddress, parseIpPrefix } from "../net/ip-prefix.js";
 import { loadOrCreateKeyFile } from "../store/key-file.js";
 import { openNodeStore } from "../store/node-store.js";
@@ -48,6 +48,9 @@ export interface RunningMeshNode {
   readonly ipv4: string;
   readonly ipv6: string;
   readonly statusSocket: string;
+  // What `meshgate status` and `meshgate set` reach through statusSocket, in process (the admin page).
+  status(): NodeStatus;
+  changeRouting(change: RoutingPrefsChange): Promise<RoutingPrefs>;
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
 }
@@ -197,19 +200,18 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
   agent = nodeAgent;
   nodeAgent.start();
   const statusSocket = nodeStatusSocket(options.stateDir);
+  const status = (): NodeStatus =>
+    buildNodeStatus(nodeAgent.netmap, running.device.peers(), { url: coordinatorUrl, state: nodeAgent.state }, running.name, running.listenPort, connectivity.pathView, {
+      ...running.device.drops(),
+      ...connectivity.drops(),
+    }, connectivity.relayView(), routing.view(nodeAgent.netmap));
+  const changeRouting = async (change: RoutingPrefsChange): Promise<RoutingPrefs> => {
+    const prefs = await routing.change(change, () => apply(current));
+    nodeAgent.reportChanged(); // the advertised routes are in the report
+    return prefs;
+  };
   const api = await serveUnixSocket(
-    createNodeApiApp({
-      status: () => buildNodeStatus(nodeAgent.netmap, running.device.peers(), { url: coordinatorUrl, state: nodeAgent.state }, running.name, running.listenPort, connectivity.pathView, {
-        ...running.device.drops(),
-        ...connectivity.drops(),
-      }, connectivity.relayView(), routing.view(nodeAgent.netmap)),
-      netcheck: () => connectivity.netcheck(),
-      async changePrefs(change) {
-        const prefs = await routing.change(change, () => apply(current));
-        nodeAgent.reportChanged(); // the advertised routes are in the report
-        return prefs;
-      },
-    }),
+    createNodeApiApp({ status, netcheck: () => connectivity.netcheck(), changePrefs: changeRouting }),
     statusSocket,
   );
   options.log(`${self.name} is on the mesh as ${self.ipv4} / ${self.ipv6} (interface ${running.name}, UDP port ${running.listenPort})`);
@@ -224,5 +226,5 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
       store.close();
     })());
   void running.stopped.then(stop);
-  return { name: self.name, ipv4: self.ipv4, ipv6: self.ipv6, statusSocket, stopped: running.stopped, stop };
+  return { name: self.name, ipv4: self.ipv4, ipv6: self.ipv6, statusSocket, status, changeRouting, stopped: running.stopped, stop };
 }

@@ -37,3 +37,16 @@ export function localNetworks(skipInterfaces: readonly string[]): IpPrefix[] {
   }
   return networks;
 }
+
+// Private IPv4 addresses (RFC 1918) of this host, the skipped interfaces (the mesh's) aside:
+// where a page meant for the LAN listens by default — never a public address, never the mesh.
+export function privateIpv4Addresses(skipInterfaces: readonly string[]): string[] {
+  const addresses: string[] = [];
+  for (const [name, entries] of Object.entries(networkInterfaces())) {
+    if (skipInterfaces.includes(name)) continue;
+    for (const entry of entries ?? []) {
+      if (entry.family === "IPv4" && !entry.internal && /^(10\.|192\.168\.|172\.(1[6-9]|2[0-9]|3[01])\.)/.test(entry.address)) addresses.push(entry.address);
+    }
+  }
+  return addresses;
+}
