@@ -3,7 +3,8 @@
 // start-up, or the database.
 //
 // Request flow, in the order the app applies it:
-//   1. security headers on every response (security-headers.ts), errors as pages or JSON (errors.ts)
+//   1. security headers on every response (security-headers.ts), errors as pages or JSON, bodies
+//      over 64 KiB refused (errors.ts)
 //   2. public: /static/* (static-assets.ts), /metrics with its bearer token (routes/metrics.ts)
 //   3. no password yet: only /setup (auth/guards.ts requirePassword)
 //   4. public: /setup, /login (routes/login.tsx)
@@ -11,6 +12,7 @@
 //   6. the pages: overview, traffic, health, mesh (coordinator only), routes, settings, account
 
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import type { AdminApi } from "../src/admin/admin-api.js";
 import type { AdminEnv } from "./app-env.js";
 import type { AuthDeps } from "./auth/auth-deps.js";
@@ -18,7 +20,7 @@ import { requireCsrfToken, requirePassword, requireSession } from "./auth/guards
 import { createLoginLimiter } from "./auth/login-limiter.js";
 import { createSessionStore } from "./auth/sessions.js";
 import { socketAddress, type SourceAddressOf } from "./auth/source-address.js";
-import { errorHandler, notFound } from "./errors.js";
+import { errorHandler, MAX_REQUEST_BODY_BYTES, notFound, tooLarge } from "./errors.js";
 import { createRateMeter } from "./rate-meter.js";
 import { accountRoutes } from "./routes/account.js";
 import { healthRoutes } from "./routes/health.js";
@@ -60,6 +62,7 @@ export function createAdminApp(api: AdminApi, options: AdminAppOptions = {}): Ho
   app.use(securityHeaders());
   app.onError(errorHandler(options.logError ?? ((failure) => console.error("admin page:", failure))));
   app.notFound(notFound);
+  app.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: tooLarge }));
 
   app.route("/", staticAssets());
   app.route("/", metricsRoutes(api, now));

@@ -40,6 +40,16 @@ export function errorHandler(log: (failure: unknown) => void): ErrorHandler {
   };
 }
 
+// The largest form is the routing form, a few hundred bytes: a body this big is no form of ours,
+// and parsing it would only cost the board memory.
+export const MAX_REQUEST_BODY_BYTES = 64 * 1024;
+
+export function tooLarge(c: Context): Response | Promise<Response> {
+  const message = `requests to the admin page carry at most ${MAX_REQUEST_BODY_BYTES / 1024} KiB`;
+  if (isScriptPath(c.req.path)) return jsonError(c, 413, "too_large", message);
+  return c.html(ErrorPage({ status: 413, message }), 413);
+}
+
 export function notFound(c: Context): Response | Promise<Response> {
   if (isScriptPath(c.req.path)) return jsonError(c, 404, "not_found", `no such endpoint: ${c.req.path}`);
   return c.html(ErrorPage({ status: 404, message: `There is no page ${c.req.path}.` }), 404);

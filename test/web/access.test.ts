@@ -91,3 +91,15 @@ test("a POST to a script endpoint without the token answers 403 JSON", async () 
   assert.equal(response.status, 403);
   assert.equal(((await response.json()) as { error: string }).error, "forbidden");
 });
+
+test("a body over 64 KiB is refused with 413 before anything reads it", async () => {
+  const { api, browser, login } = harness();
+  const big = "x".repeat(64 * 1024);
+  const response = await browser().post("/login", { password: big });
+  assert.equal(response.status, 413);
+  assert.match(await response.text(), /at most 64 KiB/);
+  const client = await login();
+  assert.equal((await client.post("/routes", { advertiseRoutes: big })).status, 413);
+  assert.deepEqual(api.calls, []);
+  assert.equal((await browser().post("/login", { password: "x".repeat(60 * 1024) })).status, 401, "below the limit: read");
+});
