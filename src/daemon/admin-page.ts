@@ -7,8 +7,7 @@
 // naming an address. 8081 sits next to the coordinator's 8080 and needs no root; the Pi image
 // passes lan:80. A machine with no private address gets the page on 127.0.0.1 only.
 
-import type { Hono } from "hono";
-import { serveTcp, type RunningServer } from "../io/http-server.js";
+import { serveTcp, type FetchApp, type RunningServer } from "../io/http-server.js";
 import { privateIpv4Addresses } from "../io/local-addresses.js";
 
 export const DEFAULT_ADMIN_PORT = 8081;
@@ -35,7 +34,7 @@ export interface ServedAdminPage {
   close(): Promise<void>;
 }
 
-export async function serveAdminPage(app: Hono, listen: AdminListen, meshInterfaces: readonly string[]): Promise<ServedAdminPage | null> {
+export async function serveAdminPage(app: FetchApp, listen: AdminListen, meshInterfaces: readonly string[]): Promise<ServedAdminPage | null> {
   if (listen.kind === "off") return null;
   const hosts = listen.kind === "lan" ? [...privateIpv4Addresses(meshInterfaces), "127.0.0.1"] : [listen.host];
   const servers: RunningServer[] = [];

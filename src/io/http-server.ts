@@ -9,6 +9,11 @@ import { createAdaptorServer } from "@hono/node-server";
 import type { Hono } from "hono";
 import { listenPrivateSocket } from "./private-files.js";
 
+// What a server needs of an app: Hono's fetch, whatever the app's own variables (Env) are.
+export interface FetchApp {
+  fetch(request: Request, env: object): Response | Promise<Response>;
+}
+
 export interface RunningServer {
   readonly address: string;
   close(): Promise<void>;
@@ -48,7 +53,7 @@ function takeUpgrades(server: Server, route: UpgradeRoute): void {
   });
 }
 
-export function serveTcp(app: Hono, host: string, port: number, upgrade?: UpgradeRoute): Promise<RunningServer> {
+export function serveTcp(app: FetchApp, host: string, port: number, upgrade?: UpgradeRoute): Promise<RunningServer> {
   const server = createAdaptorServer({ fetch: app.fetch }) as Server;
   if (upgrade !== undefined) takeUpgrades(server, upgrade);
   return new Promise((resolve, reject) => {
