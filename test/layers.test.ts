@@ -32,9 +32,10 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   router: ["net"],
   admin: ["mesh", "net"],
   traffic: [],
+  system: ["net"],
   jobs: [],
-  daemon: ["admin", "interface", "mesh", "nat", "router", "traffic", "jobs", "store", "wireguard", "dataplane", "io", "net"],
-  cli: ["daemon", "admin", "interface", "mesh", "nat", "router", "traffic", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  daemon: ["admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  cli: ["daemon", "admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
 };
 const PURE = ["net", "wireguard", "mesh", "nat", "router", "admin", "traffic"];
 
