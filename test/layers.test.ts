@@ -3,10 +3,10 @@
 //
 // 1. Every folder of src/ is in LAYERS with the folders its runtime imports may reach; a new
 //    folder fails this test until someone decides where it sits.
-// 2. Pure layers (src/net, src/wireguard, src/mesh, src/nat, src/router): nothing reachable from them through
-//    runtime imports may load node:net, node:dgram, node:fs, timers, child processes, http or
-//    src/io, and no file in them may read a clock, Math.random, or call the global fetch or
-//    timers — `now`, the random source, fetch and timers are arguments.
+// 2. Pure layers (src/net, src/wireguard, src/mesh, src/nat, src/router, src/admin, src/traffic):
+//    nothing reachable from them through runtime imports may load node:net, node:dgram, node:fs,
+//    timers, child processes, http or src/io, and no file in them may read a clock, Math.random,
+//    or call the global fetch or timers — `now`, the random source, fetch and timers are arguments.
 // Type-only imports are allowed anywhere: they vanish at compile time (an adapter in src/io
 // may implement an interface a layer above declares).
 
@@ -31,11 +31,13 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   mesh: ["wireguard", "dataplane", "store", "net"],
   router: ["net"],
   admin: ["mesh", "net"],
+  traffic: [],
+  system: ["net"],
   jobs: [],
-  daemon: ["admin", "interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
-  cli: ["daemon", "admin", "interface", "mesh", "nat", "router", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  daemon: ["admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  cli: ["daemon", "admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
 };
-const PURE = ["net", "wireguard", "mesh", "nat", "router", "admin"];
+const PURE = ["net", "wireguard", "mesh", "nat", "router", "admin", "traffic"];
 
 const FORBIDDEN_MODULES = /^(node:)?(net|dgram|fs|fs\/promises|timers|timers\/promises|child_process|http|https|http2|cluster|worker_threads)$/;
 const FORBIDDEN_CALLS =

@@ -1,13 +1,14 @@
-// A node's own state in SQLite: its settings and the last netmap it received. Statements are
-// prepared once when the store opens; the store never reads the clock (`now` is an argument,
-// milliseconds since the Unix epoch).
+// A node's own state in SQLite: its settings, the last netmap it received and its traffic history
+// (traffic-repository.ts). Statements are prepared once when the store opens; the store never
+// reads the clock (`now` is an argument, milliseconds since the Unix epoch).
 
 import Database from "better-sqlite3";
 import { MESHGATE_DATABASES, NODE_DATABASE, openDatabase } from "./database.js";
 import { NODE_MIGRATIONS } from "./node-migrations.js";
 import { StoreError } from "./errors.js";
+import { createTrafficRepository, type TrafficStore } from "./traffic-repository.js";
 
-export interface NodeStore {
+export interface NodeStore extends TrafficStore {
   readonly path: string;
   getSetting(key: string): string | null;
   setSetting(key: string, value: string): void;
@@ -45,6 +46,7 @@ function createNodeStore(db: Database.Database, path: string): NodeStore {
     netmapLoad: db.prepare<[], { version: number; body: string; savedAt: number }>("SELECT version, body, saved_at AS savedAt FROM netmap"),
   };
   return {
+    ...createTrafficRepository(db),
     path,
     getSetting: (key) => sql.settingGet.get(key) ?? null,
     setSetting: (key, value) => void sql.settingSet.run(key, value),
