@@ -2,15 +2,15 @@
 // what this process runs, the web app (web/), served where --admin-listen says. Used by
 // `meshgate start` and `meshgate up`; prints where it is and, on first run, the setup code.
 
-import { join } from "node:path";
 import { createAdminApp } from "../../web/app.js";
-import type { BoardHealth, HistoryRange, TrafficHistory } from "../admin/admin-api.js";
+import type { HistoryRange, TrafficHistory } from "../admin/admin-api.js";
 import { createApplianceAuth, setupCodeFile } from "../daemon/admin-auth.js";
-import { serveAdminPage, type AdminListen, type ServedAdminPage } from "../daemon/admin-page.js";
+import { AdminListenError, serveAdminPage, type AdminListen, type ServedAdminPage } from "../daemon/admin-page.js";
 import { createApplianceAdmin } from "../daemon/appliance-admin.js";
 import type { RunningMeshNode } from "../daemon/mesh-node.js";
 import type { AdminOperations } from "../mesh/admin-operations.js";
 import { createSystemRandom } from "../io/system-random.js";
+import { createBoardHealthReader } from "../system/board-health.js";
 import { adminStateDirectory } from "./admin.js";
 
 export interface AdminPageOptions {
@@ -19,10 +19,10 @@ export interface AdminPageOptions {
   readonly node: RunningMeshNode | null;
   readonly meshInterfaces: readonly string[];
   readonly coordinator: { readonly controlUrl: string; readonly admin: AdminOperations } | null;
-  readonly history: (range: HistoryRange) => Promise<TrafficHistory>;
-  readonly health: () => Promise<BoardHealth>;
   readonly log: (line: string) => void;
   readonly write: (line: string) => void;
+  // false: a page that cannot listen (its default port taken) is reported, and the rest runs.
+  readonly required: boolean;
 }
 
 // The column the lines of `meshgate start` align to.
@@ -36,9 +36,21 @@ export async function startAdminPage(options: AdminPageOptions): Promise<ServedA
   const random = createSystemRandom();
   const directory = adminStateDirectory(options.stateDir);
   const auth = createApplianceAuth(directory, (bytes) => random.bytes(bytes));
-  const api = createApplianceAdmin({ auth, node: options.node, coordinator: options.coordinator, history: options.history, health: options.health });
+  const node = options.node;
+  // Without a node (a coordinator started without root) there is no traffic to chart.
+  const history = async (range: HistoryRange): Promise<TrafficHistory> =>
+    node?.history(range) ?? { range, stepSeconds: 0, times: [], total: { rx: [], tx: [] }, peers: [] };
+  const health = createBoardHealthReader(options.stateDir);
+  const api = createApplianceAdmin({ auth, node, coordinator: options.coordinator, history, health: () => health.health() });
   const app = createAdminApp(api, { logError: (failure) => options.log(`admin page: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`) });
-  const page = await serveAdminPage(app, options.listen, options.meshInterfaces);
+  let page: ServedAdminPage | null;
+  try {
+    page = await serveAdminPage(app, options.listen, options.meshInterfaces);
+  } catch (error) {
+    if (options.required || !(error instanceof AdminListenError)) throw error;
+    options.write(`${label("admin page")}not served: ${error.message}`);
+    return null;
+  }
   if (page === null) return null;
   options.write(`${label("admin page")}${page.urls[0]}${page.urls.length > 1 ? `  (also ${page.urls.slice(1).join(" ")})` : ""}`);
   if (auth.setupCode !== null) {
@@ -47,4 +59,4 @@ export async function startAdminPage(options: AdminPageOptions): Promise<ServedA
   return page;
 }
 
-export const adminSetupCodeFile = (stateDir: string): string => setupCodeFile(join(stateDir, "admin"));
+export const adminSetupCodeFile = (stateDir: string): string => setupCodeFile(adminStateDirectory(stateDir));

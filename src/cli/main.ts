@@ -8,7 +8,7 @@ import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
 import { MESH_USAGE, runDown, runSet, runStatus, runUp, SET_USAGE } from "./mesh.js";
 import { UsageError } from "./options.js";
 import { ROUTES_USAGE, runRoutes } from "./routes.js";
-import { runStart } from "./start.js";
+import { runStart, START_USAGE } from "./start.js";
 import { runWg, WG_USAGE } from "./wg.js";
 
 type Write = (line: string) => void;
@@ -20,7 +20,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  start: { summary: "run the appliance: a coordinator and a node, with embedded defaults", usage: "Usage: meshgate start [--state-dir DIR] [--listen HOST:PORT]", run: runStart },
+  start: { summary: "run the appliance: a coordinator and a node, with embedded defaults", usage: START_USAGE, run: runStart },
   up: { summary: "join the mesh (--coordinator URL --auth-key KEY), or come back to it", usage: MESH_USAGE, run: runUp },
   set: { summary: "change a running node's routes and exit node (the routing flags of up)", usage: SET_USAGE, run: runSet },
   down: { summary: "leave the mesh (this node keeps its identity)", usage: MESH_USAGE, run: runDown },

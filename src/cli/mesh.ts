@@ -20,6 +20,8 @@ import { parseAdvertisedRoutes, RouteSpecError } from "../net/subnet-route.js";
 import { hideSecretArguments, readAuthKey, withoutAuthKeyOptions } from "./auth-key-source.js";
 import { runUntilSignalled, startInBackground, stopByPidFile } from "./background.js";
 import { parseArguments, parsePort, UsageError, type OptionKinds, type ParsedArguments } from "./options.js";
+import { startAdminPage } from "./admin-page.js";
+import { ADMIN_LISTEN_HELP, adminListenOption, adminPageLines } from "./admin-listen.js";
 
 export const DEFAULT_NODE_STATE_DIR = "/var/lib/meshgate/node";
 const DEFAULT_INTERFACE = "meshgate0";
@@ -34,7 +36,8 @@ export const MESH_USAGE = [
   "            on a command line), --state-dir DIR (default /var/lib/meshgate/node),",
   "            --interface NAME (meshgate0), --port N (UDP, 41641), --hostname NAME (this machine's),",
   "            --relay-port N (relay UDP for other nodes on port N: for a node with a public address),",
-  "            --foreground",
+  "            --foreground,",
+  `            ${ADMIN_LISTEN_HELP}`,
   "",
   "routing (up and set; kept across restarts; `meshgate set` changes a running node):",
   "  --advertise-routes CIDR[,CIDR…]   offer these LAN subnets to the mesh (\"\" for none); LAN=MESH",
@@ -95,8 +98,9 @@ async function statusAnswers(stateDir: string): Promise<boolean> {
 export async function runUp(args: readonly string[], write: (line: string) => void): Promise<number> {
   const parsed = parseArguments(args, {
     coordinator: "string", "auth-key": "string", "auth-key-file": "string", "state-dir": "string", interface: "string", port: "string", hostname: "string",
-    "relay-port": "string", foreground: "boolean", ...ROUTING_OPTIONS,
+    "relay-port": "string", foreground: "boolean", "admin-listen": "string", ...ROUTING_OPTIONS,
   });
+  const adminListen = adminListenOption(parsed.strings["admin-listen"]);
   const routing = routingChange(parsed);
   try {
     checkRoutingHost({ ...DEFAULT_ROUTING_PREFS, ...routing }, process.getuid?.() === 0);
@@ -115,6 +119,7 @@ export async function runUp(args: readonly string[], write: (line: string) => vo
     const pid = await startInBackground(childArgs, logFile(stateDir), () => statusAnswers(stateDir), authKey);
     const status = (await requestJson(nodeStatusSocket(stateDir), "GET", "/v1/status")).body as unknown as NodeStatus;
     write(`${status.self?.name ?? "this node"} is on the mesh as ${status.self?.ipv4 ?? "?"} (pid ${pid}); log: ${logFile(stateDir)}`);
+    for (const line of adminPageLines(adminListen, stateDir, [parsed.strings["interface"] ?? DEFAULT_INTERFACE])) write(line);
     const routing = status.routing === undefined ? [] : routingLines(status.routing, status.self?.name ?? "this-node");
     if (routing.length > 0) write(routing.join("\n"));
     return 0;
@@ -134,7 +139,17 @@ export async function runUp(args: readonly string[], write: (line: string) => vo
     log,
   });
   write(`${node.name} is up as ${node.ipv4} / ${node.ipv6} (pid ${process.pid})`);
-  await runUntilSignalled(pidFile(stateDir), node.stop, node.stopped);
+  const page = await startAdminPage({ stateDir, listen: adminListen, node, meshInterfaces: [parsed.strings["interface"] ?? DEFAULT_INTERFACE], coordinator: null, log, write,
+    // The default port may be taken (another node on this machine): the node runs anyway.
+    required: parsed.strings["admin-listen"] !== undefined })
+    .catch(async (error: unknown) => {
+      await node.stop();
+      throw error;
+    });
+  await runUntilSignalled(pidFile(stateDir), async () => {
+    await page?.close();
+    await node.stop();
+  }, node.stopped);
   return 0;
 }
 

@@ -1,6 +1,8 @@
 // `meshgate start` (what `npm start` runs): the appliance with embedded defaults — a coordinator
 // and, when run as root, a node of this machine joined to it, so one board is a complete mesh.
-// It prints where nodes join and a ready-to-paste join command with a fresh one-off key.
+// It serves the admin page on the LAN (--admin-listen) and prints where nodes join, where the
+// page is (with the one-time setup code on first run) and a ready-to-paste join command with a
+// fresh one-off key.
 
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,11 +12,22 @@ import { requestJson } from "../io/unix-http-client.js";
 import { STUN_PORT } from "../nat/stun.js";
 import { runUntilSignalled } from "./background.js";
 import { parseArguments, parsePort, UsageError } from "./options.js";
+import { startAdminPage } from "./admin-page.js";
+import { ADMIN_LISTEN_HELP, adminListenOption } from "./admin-listen.js";
 
 const JOIN_KEY_LIFETIME_S = 24 * 3600;
 
+export const START_USAGE = [
+  "Usage: meshgate start [--state-dir DIR] [--listen HOST:PORT] [--admin-listen HOST:PORT|lan:PORT|off]",
+  "",
+  "  --state-dir DIR   /var/lib/meshgate as root, ./var/meshgate otherwise",
+  "  --listen          the coordinator (default 0.0.0.0:8080)",
+  `  ${ADMIN_LISTEN_HELP}`,
+].join("\n");
+
 export async function runStart(args: readonly string[], write: (line: string) => void): Promise<number> {
-  const parsed = parseArguments(args, { "state-dir": "string", listen: "string" });
+  const parsed = parseArguments(args, { "state-dir": "string", listen: "string", "admin-listen": "string" });
+  const adminListen = adminListenOption(parsed.strings["admin-listen"]);
   const root = process.getuid?.() === 0;
   const base = resolve(parsed.strings["state-dir"] ?? (root ? "/var/lib/meshgate" : "var/meshgate"));
   const [host, portText] = (parsed.strings["listen"] ?? "0.0.0.0:8080").split(/:(?=[0-9]+$)/);
@@ -25,7 +38,7 @@ export async function runStart(args: readonly string[], write: (line: string) =>
   write(`crypto core       ok (${coordinator.cryptoVariant} build; RFC 8439 self-test passed)`);
   write(`coordinator       ${coordinator.controlUrl}  (key ${coordinator.publicKey})`);
   write(`stun              ${coordinator.stunEndpoints.join("  ") || "off"}  (UDP)`);
-  write(`admin             meshgate keys|nodes --state-dir ${join(base, "coordinator")}  (the web admin page is not built yet)`);
+  write(`admin             meshgate keys|nodes|routes --state-dir ${join(base, "coordinator")}`);
 
   const createKey = async (): Promise<string> => {
     const created = await requestJson(coordinator.adminSocket, "POST", "/v1/keys", { expiresInSeconds: JOIN_KEY_LIFETIME_S, description: "printed by meshgate start" });
@@ -52,6 +65,17 @@ export async function runStart(args: readonly string[], write: (line: string) =>
   } else {
     write("this node         not joined: its WireGuard interface needs root (run `sudo npm start`)");
   }
+  let page: Awaited<ReturnType<typeof startAdminPage>> = null;
+  try {
+    page = await startAdminPage({
+      stateDir: base, listen: adminListen, node, meshInterfaces: node === null ? [] : ["meshgate0"],
+      coordinator: { controlUrl: coordinator.controlUrl, admin: coordinator.admin }, log, write, required: true,
+    });
+  } catch (error) {
+    await node?.stop();
+    await coordinator.stop();
+    throw error;
+  }
   write("");
   write("join another machine (key valid 24 h, one node):");
   write(`  meshgate up --coordinator ${coordinator.controlUrl} --auth-key ${await createKey()}`);
@@ -59,6 +83,7 @@ export async function runStart(args: readonly string[], write: (line: string) =>
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
   await runUntilSignalled(join(base, "meshgate.pid"), async () => {
+    await page?.close();
     await node?.stop();
     await coordinator.stop();
     resolveStopped();

@@ -18,6 +18,9 @@ import { createNodeAgent, type NodeAgent } from "../mesh/node-agent.js";
 import { createNodeApiApp } from "../mesh/node-api-http.js";
 import { buildNodeStatus, type NodeStatus } from "../mesh/node-status.js";
 import type { RoutingPrefs, RoutingPrefsChange } from "../mesh/routing-prefs.js";
+import type { HistoryRange, TrafficHistory } from "../admin/admin-api.js";
+import { startTrafficSampler } from "../jobs/traffic-sampler.js";
+import { createTrafficHistory } from "../traffic/traffic-history.js";
 import { formatIpAddress, parseIpAddress, parseIpPrefix } from "../net/ip-prefix.js";
 import { loadOrCreateKeyFile } from "../store/key-file.js";
 import { openNodeStore } from "../store/node-store.js";
@@ -51,6 +54,8 @@ export interface RunningMeshNode {
   // What `meshgate status` and `meshgate set` reach through statusSocket, in process (the admin page).
   status(): NodeStatus;
   changeRouting(change: RoutingPrefsChange): Promise<RoutingPrefs>;
+  // Each peer's traffic over a range, from the samples the node keeps (the admin page's charts).
+  history(range: HistoryRange): TrafficHistory;
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
 }
@@ -214,11 +219,30 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     createNodeApiApp({ status, netcheck: () => connectivity.netcheck(), changePrefs: changeRouting }),
     statusSocket,
   );
+  // Every 10 s, each known peer's byte counters (a peer the device has no entry for has none).
+  const traffic = createTrafficHistory(store);
+  const names = (): Map<string, string> => new Map((nodeAgent.netmap?.peers ?? []).map((peer) => [peer.nodeKey, peer.name]));
+  const sampler = startTrafficSampler({
+    history: traffic,
+    log: options.log,
+    sample: () => {
+      const known = names();
+      return {
+        at: wallClockMs(),
+        peers: running.device.peers().flatMap((peer) => {
+          const key = Buffer.from(peer.publicKey).toString("base64");
+          const name = known.get(key);
+          return name === undefined ? [] : [{ key, name, rxBytes: peer.rxBytes, txBytes: peer.txBytes }];
+        }),
+      };
+    },
+  });
   options.log(`${self.name} is on the mesh as ${self.ipv4} / ${self.ipv6} (interface ${running.name}, UDP port ${running.listenPort})`);
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       nodeAgent.stop();
+      await sampler.stop();
       await api.close();
       await routing.stop();
       await connectivity.stop();
@@ -226,5 +250,6 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
       store.close();
     })());
   void running.stopped.then(stop);
-  return { name: self.name, ipv4: self.ipv4, ipv6: self.ipv6, statusSocket, status, changeRouting, stopped: running.stopped, stop };
+  const history = (range: HistoryRange): TrafficHistory => traffic.history(range, wallClockMs());
+  return { name: self.name, ipv4: self.ipv4, ipv6: self.ipv6, statusSocket, status, changeRouting, history, stopped: running.stopped, stop };
 }
