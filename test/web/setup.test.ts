@@ -72,3 +72,21 @@ test("the right code and a good password: the password is set, the browser is lo
   assert.equal(locationOf(await browser().post("/setup", { code: FAKE_SETUP_CODE, password: "another long one", repeat: "another long one" })), "/login");
   assert.equal(api.password, NEW_PASSWORD);
 });
+
+test("two setups at once with the right code: only the first sets the password", async () => {
+  const { api, browser } = harness({ password: null });
+  const slow = api.auth.setPassword.bind(api.auth);
+  // scrypt takes a while: the second request arrives while the first is still hashing.
+  (api.auth as { setPassword: (password: string) => Promise<void> }).setPassword = async (password) => {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await slow(password);
+  };
+  const [first, second] = await Promise.all([
+    browser().post("/setup", { code: FAKE_SETUP_CODE, password: NEW_PASSWORD, repeat: NEW_PASSWORD }),
+    browser().post("/setup", { code: FAKE_SETUP_CODE, password: "the attacker's password", repeat: "the attacker's password" }),
+  ]);
+  assert.equal(first.status, 302);
+  assert.equal(locationOf(first), "/");
+  assert.ok(second.status === 409 || locationOf(second) === "/login", `the second is turned away (${second.status})`);
+  assert.equal(api.password, NEW_PASSWORD);
+});
