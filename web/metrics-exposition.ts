@@ -38,6 +38,7 @@ export function renderMetrics(status: NodeStatus | null, nodes: readonly NodeVie
         "Seconds since the last completed handshake with the peer.",
         peers.flatMap((peer) => (peer.lastHandshakeAt === null ? [] : [sample("meshgate_peer_last_handshake_age_seconds", peerLabels(peer), Math.max(0, (now - peer.lastHandshakeAt) / 1000))])),
       ),
+      ...family("meshgate_peer_handshakes_total", "counter", "Handshakes completed with the peer since the node started.", peers.map((peer) => sample("meshgate_peer_handshakes_total", peerLabels(peer), peer.handshakes))),
       ...family(
         "meshgate_dropped_packets_total",
         "counter",

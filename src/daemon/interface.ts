@@ -33,6 +33,9 @@ export interface InterfaceOptions {
   readonly peers: readonly PeerSettings[];
   // Other protocols on the UDP socket, and peers a path layer routes (a mesh node's, src/nat).
   readonly sideChannel?: SideChannel;
+  // Runs once routes and peers are in, before the UAPI socket answers (which is when `wg up`
+  // in the background reports the interface up): more routing that must be in place by then.
+  readonly beforeReady?: (name: string) => Promise<void>;
   readonly log: Log;
 }
 
@@ -99,6 +102,7 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
     });
     for (const peer of options.peers) loop.apply(device.upsertPeer(monotonicMs(), peer));
     loop.start();
+    await options.beforeReady?.(tun.name);
     uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark), log }));
     loadReportTimer = setInterval(loadReport.poll, LOAD_REPORT_POLL_MS);
     loadReportTimer.unref();

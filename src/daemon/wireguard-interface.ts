@@ -35,6 +35,21 @@ export async function startWireGuardInterface(options: { readonly configPath: st
       ...(peer.persistentKeepalive ? { persistentKeepaliveSeconds: peer.persistentKeepalive } : {}),
     })),
   );
+  // All traffic through the tunnel, as wg-quick does it (local networks stay reachable): in
+  // place before the interface answers, so `wg up` returns with it done.
+  const defaults = plan.defaultRoutes;
+  const routing = defaults === null ? null : planDefaultRouteRouting({ ...defaults, interfaceName: plan.interfaceName, allowLocalNetworks: true, bypass: [] });
+  const route = async (name: string): Promise<void> => {
+    if (routing === null) return;
+    try {
+      if (defaults!.families.includes(4)) await setSourceValidMark(true);
+      await applyPolicyRouting(name, routing);
+    } catch (error) {
+      await removePolicyRouting(name, routing).catch(() => undefined);
+      if (defaults!.families.includes(4)) await setSourceValidMark(false).catch(() => undefined);
+      throw error;
+    }
+  };
   const running = await bringUpInterface({
     dataplane: checkedDataplane(),
     random: createSystemRandom(),
@@ -47,27 +62,19 @@ export async function startWireGuardInterface(options: { readonly configPath: st
     listenPort: config.interface.listenPort ?? 0,
     fwmark: plan.fwmark,
     peers,
+    beforeReady: route,
     log: options.log,
   });
-  if (plan.defaultRoutes === null) {
+  if (routing === null || defaults === null) {
     options.log(`${running.name} is up: UDP port ${running.listenPort}, ${peers.length} peer(s), MTU ${plan.mtu}, UAPI ${uapiSocketPath(running.name)}`);
     return running;
   }
-  // All traffic through the tunnel, as wg-quick does it (local networks stay reachable).
-  const { table, fwmark, families } = plan.defaultRoutes;
-  const routing = planDefaultRouteRouting({ interfaceName: running.name, table, fwmark, families, allowLocalNetworks: true, bypass: [] });
-  try {
-    if (families.includes(4)) await setSourceValidMark(true);
-    await applyPolicyRouting(running.name, routing);
-  } catch (error) {
-    await removePolicyRouting(running.name, routing).catch(() => undefined);
-    await running.stop();
-    throw error;
-  }
-  options.log(`${running.name} is up: UDP port ${running.listenPort}, ${peers.length} peer(s), MTU ${plan.mtu}, default route through the tunnel (table ${table}, fwmark 0x${fwmark.toString(16)}), UAPI ${uapiSocketPath(running.name)}`);
+  options.log(`${running.name} is up: UDP port ${running.listenPort}, ${peers.length} peer(s), MTU ${plan.mtu}, default route through the tunnel (table ${defaults.table}, fwmark 0x${defaults.fwmark.toString(16)}), UAPI ${uapiSocketPath(running.name)}`);
   let unrouted: Promise<void> | null = null;
   const unroute = (): Promise<void> =>
-    (unrouted ??= removePolicyRouting(running.name, routing).then(() => setSourceValidMark(false)).catch((error: Error) => options.log(`taking back the default route: ${error.message}`)));
+    (unrouted ??= removePolicyRouting(running.name, routing)
+      .then(() => (defaults.families.includes(4) ? setSourceValidMark(false) : undefined))
+      .catch((error: Error) => options.log(`taking back the default route: ${error.message}`)));
   void running.stopped.then(unroute); // also when the TUN is deleted from outside
   return { ...running, stop: async () => (await unroute(), await running.stop()) };
 }

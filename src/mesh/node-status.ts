@@ -26,6 +26,7 @@ export interface PeerView extends PathView {
   readonly ipv6: string;
   readonly online: boolean;
   readonly lastHandshakeAt: number | null;
+  readonly handshakes: number; // completed with this peer since this node started
   readonly rxBytes: number;
   readonly txBytes: number;
 }
@@ -108,6 +109,7 @@ export function buildNodeStatus(
           ...(pathOf(node.nodeKey) ?? devicePath(device)),
           online: node.online,
           lastHandshakeAt: device?.lastHandshakeWallMs ?? null,
+          handshakes: device?.handshakes ?? 0,
           rxBytes: device?.rxBytes ?? 0,
           txBytes: device?.txBytes ?? 0,
         };

@@ -156,6 +156,7 @@ function installKeypair(
   const keypair: Keypair = { slot, localIndex, remoteIndex, createdAt: now, isInitiator };
   beginSession(peer, keypair, ctx.deps.transport, (k) => releaseKeypair(ctx, k));
   onSessionDerived(peer.timers, now);
+  peer.stats.handshakes++;
   return true;
 }
 

@@ -57,6 +57,7 @@ export interface PeerStatus {
   readonly rxBytes: number;
   readonly txBytes: number;
   readonly lastHandshakeWallMs: number | null;
+  readonly handshakes: number; // completed with this peer since it was added
   readonly hasSession: boolean;
   readonly drops: Readonly<Record<string, number>>;
 }
@@ -371,6 +372,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
         rxBytes: peer.stats.rxBytes,
         txBytes: peer.stats.txBytes,
         lastHandshakeWallMs: peer.stats.lastHandshakeWallMs,
+        handshakes: peer.stats.handshakes,
         hasSession: peer.current !== null,
         drops: Object.fromEntries(peer.drops),
       })),

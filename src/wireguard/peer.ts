@@ -31,6 +31,8 @@ export interface PeerStats {
   txBytes: number;
   // Wall-clock time of the last completed handshake (what `wg show` prints), if any.
   lastHandshakeWallMs: number | null;
+  // Handshakes completed with the peer (sessions derived, as initiator or responder).
+  handshakes: number;
 }
 
 export interface Peer {
@@ -85,7 +87,7 @@ export function createPeer(
     next: null,
     staged: [],
     timers: createPeerTimers(persistentKeepaliveMs),
-    stats: { rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null },
+    stats: { rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null, handshakes: 0 },
     drops: new Map(),
   };
 }

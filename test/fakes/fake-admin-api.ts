@@ -32,6 +32,7 @@ const peer = (name: string, ipv4: string, extra: Partial<PeerView>): PeerView =>
   ipv6: `fd7a:115c:a1e0::${ipv4.split(".").at(-1)}`,
   online: true,
   lastHandshakeAt: FAKE_NOW - 42_000,
+  handshakes: 4,
   rxBytes: 1_048_576,
   txBytes: 2048,
   path: "direct",

@@ -45,7 +45,7 @@ test("reconcile: add new, remove gone, leave unchanged peers alone, keep a roame
   const desired = desiredPeers(map(1, [node(1), node(2, { endpoints: ["192.0.2.2:41641", "198.51.100.2:41641"] }), node(3)]));
   const status = (n: number, endpoint: { host: string; port: number } | null, ips: string[]): PeerStatus => ({
     publicKey: Buffer.from(key(n), "base64"), presharedKey: null, endpoint, persistentKeepaliveSeconds: 0,
-    allowedIps: ips.map((ip) => parseIpPrefix(ip)!), rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null, hasSession: true, drops: {},
+    allowedIps: ips.map((ip) => parseIpPrefix(ip)!), rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null, handshakes: 1, hasSession: true, drops: {},
   });
   const current = [
     status(1, { host: "192.0.2.1", port: 41641 }, ["100.64.0.1/32", "fd00::6440:1/128"]), // already right
@@ -72,7 +72,7 @@ test("reconcile with a path layer: every peer's endpoint is its path endpoint (t
   assert.equal(first.upsert[0]!.endpoint, pathOf(key(1)), "the same object: the packet loop recognises it by identity");
   const applied: PeerStatus[] = first.upsert.map((settings) => ({
     publicKey: settings.publicKey, presharedKey: null, endpoint: settings.endpoint!, persistentKeepaliveSeconds: 0,
-    allowedIps: [...settings.allowedIps!], rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null, hasSession: false, drops: {},
+    allowedIps: [...settings.allowedIps!], rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null, handshakes: 0, hasSession: false, drops: {},
   }));
   assert.deepEqual(reconcilePeers(desired, applied, pathOf).upsert, [], "nothing changes once set");
 });

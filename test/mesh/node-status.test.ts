@@ -20,7 +20,7 @@ test("status merges the netmap with the device's view and prints an aligned tabl
   const now = Date.UTC(2026, 0, 1, 12);
   const status = buildNodeStatus(
     netmap,
-    [{ publicKey: Buffer.alloc(32, 1), presharedKey: null, endpoint: { host: "192.0.2.1", port: 41641 }, persistentKeepaliveSeconds: 0, allowedIps: [], rxBytes: 2_500_000, txBytes: 1500, lastHandshakeWallMs: now - 12_000, hasSession: true, drops: {} }],
+    [{ publicKey: Buffer.alloc(32, 1), presharedKey: null, endpoint: { host: "192.0.2.1", port: 41641 }, persistentKeepaliveSeconds: 0, allowedIps: [], rxBytes: 2_500_000, txBytes: 1500, lastHandshakeWallMs: now - 12_000, handshakes: 3, hasSession: true, drops: {} }],
     { url: "http://192.0.2.100:8080", state: { kind: "connected", since: now } },
     "meshgate0",
     41641,

@@ -19,7 +19,7 @@ test("/metrics without the token, with a wrong one or another scheme: 401 asking
   assert.equal((await session.get("/metrics")).status, 401, "a session is not the token");
 });
 
-test("/metrics with the token: per-peer bytes and handshake age, drops by reason, coordinator nodes online", async () => {
+test("/metrics with the token: per-peer bytes, handshakes and handshake age, drops by reason, coordinator nodes online", async () => {
   const { browser } = harness();
   const response = await browser().get("/metrics", { Authorization: `Bearer ${FAKE_METRICS_TOKEN}` });
   assert.equal(response.status, 200);
@@ -32,6 +32,8 @@ test("/metrics with the token: per-peer bytes and handshake age, drops by reason
     'meshgate_peer_transmit_bytes_total{peer="phone",mesh_ipv4="100.64.0.3"} 2048',
     "# TYPE meshgate_peer_last_handshake_age_seconds gauge",
     'meshgate_peer_last_handshake_age_seconds{peer="laptop",mesh_ipv4="100.64.0.2"} 42',
+    "# TYPE meshgate_peer_handshakes_total counter",
+    'meshgate_peer_handshakes_total{peer="laptop",mesh_ipv4="100.64.0.2"} 4',
     'meshgate_dropped_packets_total{reason="no_session"} 3',
     'meshgate_dropped_packets_total{reason="bad \\"mac\\""} 1',
     "meshgate_node_up 1",

@@ -46,6 +46,7 @@ describe("device: handshake and data", () => {
       assert.ok(peer?.hasSession, `${node.name} has a session`);
       assert.ok(peer.rxBytes > 0 && peer.txBytes > 0);
       assert.ok(peer.lastHandshakeWallMs !== null);
+      assert.equal(peer.handshakes, 1, `${node.name} counts the one completed handshake`);
     }
   });
 
@@ -135,6 +136,8 @@ describe("device: timers and rekeying", () => {
     const rekeys = sentBy(mesh, a, MESSAGE_INITIATION);
     assert.ok(rekeys >= Math.floor((seconds * 1000) / REKEY_AFTER_TIME_MS) + 1, `a initiated ${rekeys} handshakes`);
     assert.equal(sentBy(mesh, b, MESSAGE_INITIATION), 0, "the responder never initiates a rekey");
+    assert.equal(a.device.peers()[0]!.handshakes, rekeys, "every initiation completed (no loss) and was counted");
+    assert.equal(b.device.peers()[0]!.handshakes, rekeys);
   });
 
   test("a receive-only initiator re-keys before REJECT_AFTER_TIME; the responder still never does", () => {
