@@ -7,7 +7,7 @@
 //      over 64 KiB refused (errors.ts)
 //   2. public: /static/* (static-assets.ts), /metrics with its bearer token (routes/metrics.ts)
 //   3. no password yet: only /setup (auth/guards.ts requirePassword)
-//   4. public: /setup, /login (routes/login.tsx)
+//   4. public: /setup, /login (routes/login.tsx), a one-time join link /join/:token (routes/join.tsx)
 //   5. a live session, else /login or 401 (requireSession); a CSRF token on every POST (requireCsrfToken)
 //   6. the pages: overview, traffic, health, mesh (coordinator only), routes, settings, account
 
@@ -24,6 +24,8 @@ import { errorHandler, MAX_REQUEST_BODY_BYTES, notFound, tooLarge } from "./erro
 import { createRateMeter } from "./rate-meter.js";
 import { accountRoutes } from "./routes/account.js";
 import { healthRoutes } from "./routes/health.js";
+import { createJoinLinks } from "./join-links.js";
+import { joinRoutes } from "./routes/join.js";
 import { loginRoutes } from "./routes/login.js";
 import { meshRoutes } from "./routes/mesh.js";
 import { metricsRoutes } from "./routes/metrics.js";
@@ -69,6 +71,9 @@ export function createAdminApp(api: AdminApi, options: AdminAppOptions = {}): Ho
 
   app.use(requirePassword(deps));
   app.route("/", loginRoutes(deps));
+  // Open without a session: a one-time link's token is its secret (routes/join.tsx).
+  const joinLinks = createJoinLinks(now);
+  app.route("/", joinRoutes(joinLinks));
 
   app.use(requireSession(deps));
   app.use(requireCsrfToken());
@@ -76,7 +81,7 @@ export function createAdminApp(api: AdminApi, options: AdminAppOptions = {}): Ho
   app.route("/", overviewRoutes(api, createRateMeter(), now));
   app.route("/", trafficRoutes(api));
   app.route("/", healthRoutes(api));
-  if (api.coordinator !== null) app.route("/", meshRoutes(api, api.coordinator, now));
+  if (api.coordinator !== null) app.route("/", meshRoutes(api, api.coordinator, now, joinLinks));
   app.route("/", routingRoutes(api));
   app.route("/", settingsRoutes(api));
   return app;

@@ -97,7 +97,13 @@ export function CreateKeyForm(props: { csrfToken: string; values: KeyFormValues;
   );
 }
 
-export function CreatedKeyPanel(props: { created: CreatedKey; qrCodeDataUrl: string }) {
+// A one-time link to the join command (join-links.ts), for whoever sets up the new machine.
+export interface JoinLink {
+  readonly url: string;
+  readonly expiresAt: number;
+}
+
+export function CreatedKeyPanel(props: { created: CreatedKey; qrCodeDataUrl: string; joinLink: JoinLink; now: number }) {
   const { created } = props;
   return (
     <section class="card created" aria-labelledby="created-key">
@@ -108,6 +114,13 @@ export function CreatedKeyPanel(props: { created: CreatedKey; qrCodeDataUrl: str
         <code class="join-command">{created.joinCommand}</code>
       </pre>
       <img class="qr" src={props.qrCodeDataUrl} alt={`QR code of the join command for key ${created.view.id}`} width={240} height={240} />
+      <p>
+        Or send this one-time link to whoever sets up the machine (it shows the command once, and works for{" "}
+        {Math.max(1, Math.round((props.joinLink.expiresAt - props.now) / 60_000))} minutes):
+      </p>
+      <pre>
+        <code class="join-link">{props.joinLink.url}</code>
+      </pre>
     </section>
   );
 }

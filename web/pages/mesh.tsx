@@ -5,7 +5,7 @@ import type { AuthKeyView, NodeView } from "../admin-views.js";
 import type { FieldErrors } from "../form.js";
 import { Layout, type Nav } from "./layout.js";
 import { LiveRegion } from "./live-region.js";
-import { CreatedKeyPanel, CreateKeyForm, KeysTable, type KeyFormValues } from "./mesh-keys.js";
+import { CreatedKeyPanel, CreateKeyForm, KeysTable, type JoinLink, type KeyFormValues } from "./mesh-keys.js";
 import { MESH_NODES_LIVE_PATH, NodesTable } from "./mesh-nodes.js";
 
 export interface MeshPageProps {
@@ -16,13 +16,13 @@ export interface MeshPageProps {
   readonly keys: readonly AuthKeyView[];
   readonly now: number;
   readonly keyForm: { readonly values: KeyFormValues; readonly errors: FieldErrors };
-  readonly created: { readonly key: CreatedKey; readonly qrCodeDataUrl: string } | null;
+  readonly created: { readonly key: CreatedKey; readonly qrCodeDataUrl: string; readonly joinLink: JoinLink } | null;
 }
 
 export function MeshPage(props: MeshPageProps) {
   return (
     <Layout title="Mesh" nav={props.nav} flash={props.flash}>
-      {props.created === null ? null : <CreatedKeyPanel created={props.created.key} qrCodeDataUrl={props.created.qrCodeDataUrl} />}
+      {props.created === null ? null : <CreatedKeyPanel created={props.created.key} qrCodeDataUrl={props.created.qrCodeDataUrl} joinLink={props.created.joinLink} now={props.now} />}
       <p class="muted">
         This appliance is the mesh's coordinator, at <code>{props.controlUrl}</code>.
       </p>

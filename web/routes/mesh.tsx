@@ -6,7 +6,9 @@ import { Hono, type Context } from "hono";
 import { AdminInputError, AdminStateError, type AdminApi, type CoordinatorAdminApi, type CreateKeyRequest } from "../../src/admin/admin-api.js";
 import type { AdminEnv } from "../app-env.js";
 import { readForm, type FieldErrors } from "../form.js";
+import type { JoinLinks } from "../join-links.js";
 import { qrCodeDataUrl } from "../join-qr-code.js";
+import { JOIN_LINK_PATH } from "./join.js";
 import { navFor, redirectWithFlash, takeFlash } from "../page-context.js";
 import { ConfirmPage } from "../pages/confirm.js";
 import { MeshPage, type MeshPageProps } from "../pages/mesh.js";
@@ -29,7 +31,7 @@ function parseKeyForm(values: KeyFormValues): { request: CreateKeyRequest | null
   return { request: { reusable: values.reusable, ephemeral: values.ephemeral, expiresInSeconds: expiry.seconds, description }, errors };
 }
 
-export function meshRoutes(api: AdminApi, coordinator: CoordinatorAdminApi, now: () => number): Hono<AdminEnv> {
+export function meshRoutes(api: AdminApi, coordinator: CoordinatorAdminApi, now: () => number, joinLinks: JoinLinks): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
 
   const page = async (c: Context<AdminEnv>, extra: Pick<MeshPageProps, "keyForm" | "created">) => {
@@ -54,7 +56,9 @@ export function meshRoutes(api: AdminApi, coordinator: CoordinatorAdminApi, now:
     if (request === null) return c.html(await page(c, { keyForm: { values, errors }, created: null }), 400);
     try {
       const key = await coordinator.createKey(request);
-      return c.html(await page(c, { keyForm: { values: EMPTY_KEY_FORM, errors: {} }, created: { key, qrCodeDataUrl: await qrCodeDataUrl(key.joinCommand) } }));
+      const link = joinLinks.create(key.joinCommand, key.view.expiresAt);
+      const joinLink = { url: new URL(`${JOIN_LINK_PATH}/${link.token}`, c.req.url).toString(), expiresAt: link.expiresAt };
+      return c.html(await page(c, { keyForm: { values: EMPTY_KEY_FORM, errors: {} }, created: { key, qrCodeDataUrl: await qrCodeDataUrl(key.joinCommand), joinLink } }));
     } catch (error) {
       if (error instanceof AdminInputError) return c.html(await page(c, { keyForm: { values, errors: { [KEY_FORM_FIELDS[error.field] ?? "form"]: error.message } }, created: null }), 400);
       if (error instanceof AdminStateError) return c.html(await page(c, { keyForm: { values, errors: { form: error.message } }, created: null }), 409);
