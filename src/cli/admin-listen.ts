@@ -23,9 +23,9 @@ export function adminListenOption(text: string | undefined): AdminListen {
 export function adminPageLines(listen: AdminListen, stateDir: string, meshInterfaces: readonly string[]): string[] {
   if (listen.kind === "off") return [];
   const hosts = listen.kind === "lan" ? [...privateIpv4Addresses(meshInterfaces), "127.0.0.1"] : [listen.host];
-  const lines = [`admin page: http://${hosts[0]!.includes(":") ? `[${hosts[0]}]` : hosts[0]}:${listen.port}/`];
+  const lines = [`admin page        http://${hosts[0]!.includes(":") ? `[${hosts[0]}]` : hosts[0]}:${listen.port}/`];
   const code = readSetupCode(adminSetupCodeFile(stateDir));
-  if (code !== null) lines.push(`setup code: ${code} (one-time: set the admin password on the page, or meshgate admin passwd --state-dir ${stateDir})`);
+  if (code !== null) lines.push(`setup code        ${code}  (one-time: set the admin password on the page, or meshgate admin passwd --state-dir ${stateDir})`);
   return lines;
 }
 
