@@ -95,6 +95,35 @@ export interface BoardHealth {
   readonly raspberryPi: { readonly model: string; readonly now: ThrottleFlags | null; readonly sinceBoot: ThrottleFlags | null } | null;
 }
 
+// A device without meshgate (a phone, a tablet) that reaches the mesh through this appliance
+// with the stock WireGuard app; its address comes from the coordinator, like a node's.
+export interface DeviceView {
+  readonly name: string;
+  readonly publicKey: string;
+  readonly ipv4: string;
+  readonly ipv6: string;
+  readonly lastHandshakeAt: number | null;
+  readonly rxBytes: number;
+  readonly txBytes: number;
+  readonly endpoint: string | null; // where it was last heard from
+}
+
+export interface AddedDevice {
+  readonly view: DeviceView;
+  // The wg-quick file for the WireGuard app: it holds the device's private key, which this
+  // appliance does not keep — shown once, as text, a download and a QR code.
+  readonly config: string;
+  readonly fileName: string; // e.g. "annas-phone.conf"
+}
+
+export interface DevicesApi {
+  list(): Promise<DeviceView[]>;
+  /** AdminInputError("name") for a bad or taken name; AdminStateError when the coordinator cannot be reached. */
+  add(name: string): Promise<AddedDevice>;
+  /** Revoked everywhere: the mesh drops its address within seconds. */
+  remove(publicKey: string): Promise<void>;
+}
+
 export interface AdminApi {
   readonly auth: AdminAuth;
   /** This appliance's node (null where none runs: a coordinator started without root). */
@@ -107,4 +136,6 @@ export interface AdminApi {
   health(): Promise<BoardHealth>;
   /** The bearer token /metrics asks for. */
   metricsToken(): string;
+  /** Devices without meshgate behind this appliance; null where no node runs. */
+  readonly devices: DevicesApi | null;
 }

@@ -78,5 +78,6 @@ export function createApplianceAdmin(deps: ApplianceAdminDeps): AdminApi {
     history: deps.history,
     health: deps.health,
     metricsToken: () => deps.auth.metricsToken(),
+    devices: null,
   };
 }

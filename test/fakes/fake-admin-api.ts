@@ -241,6 +241,7 @@ export function createFakeAdminApi(options: { coordinator?: boolean; password?: 
       return fake.board;
     },
     metricsToken: () => FAKE_METRICS_TOKEN,
+    devices: null,
   };
   return fake;
 }
