@@ -37,17 +37,30 @@ export interface CoordinatorServices {
   readonly relay: boolean;
 }
 
+// A device without meshgate the node hosts (a phone with the stock WireGuard app): the node
+// generated its key pair and keeps no private key; the coordinator gives it mesh addresses.
+export interface HostedDevice {
+  readonly name: string;
+  readonly publicKey: string; // base64
+  readonly ipv4: string;
+  readonly ipv6: string;
+}
+
 export type ControlRequest =
   | ({ readonly op: "enroll"; readonly authKey: string } & NodeReport)
   | { readonly op: "renew"; readonly authKey: string }
   | ({ readonly op: "report" } & NodeReport)
-  | { readonly op: "poll"; readonly version: number };
+  | { readonly op: "poll"; readonly version: number }
+  | { readonly op: "device-add"; readonly name: string; readonly publicKey: string }
+  | { readonly op: "device-remove"; readonly publicKey: string };
 
 export type ControlResponse =
   | { readonly op: "enroll"; readonly self: NetmapNode }
   | { readonly op: "renew"; readonly keyExpiresAt: number | null }
   | { readonly op: "report"; readonly services?: CoordinatorServices }
-  | { readonly op: "poll"; readonly update: NetmapUpdate };
+  | { readonly op: "poll"; readonly update: NetmapUpdate }
+  | { readonly op: "device-add"; readonly device: HostedDevice }
+  | { readonly op: "device-remove" };
 
 export type ControlErrorCode =
   | "bad_request"
@@ -59,6 +72,7 @@ export type ControlErrorCode =
   | "not_registered"
   | "key_expired"
   | "address_pool_exhausted"
+  | "device_refused"
   | "session_unknown";
 
 export class ControlError extends Error {
@@ -92,6 +106,8 @@ function isNatFacts(value: unknown): boolean {
     (facts["portMapping"] === null || facts["portMapping"] === "pcp" || facts["portMapping"] === "natpmp" || facts["portMapping"] === "upnp")
   );
 }
+
+const isKeyText = (value: unknown): boolean => typeof value === "string" && /^[A-Za-z0-9+/]{43}=$/.test(value);
 
 const isPort = (value: unknown): boolean => Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 65535;
 
@@ -139,7 +155,15 @@ export function parseControlRequest(text: string): ControlRequest {
         throw new ControlError(400, "bad_request", "poll needs a version (a non-negative integer)");
       }
       return request as ControlRequest;
+    case "device-add":
+      if (typeof request["name"] !== "string" || !isKeyText(request["publicKey"])) {
+        throw new ControlError(400, "bad_request", "device-add needs a name and a publicKey (base64 of 32 bytes)");
+      }
+      return request as ControlRequest;
+    case "device-remove":
+      if (!isKeyText(request["publicKey"])) throw new ControlError(400, "bad_request", "device-remove needs a publicKey (base64 of 32 bytes)");
+      return request as ControlRequest;
     default:
-      throw new ControlError(400, "bad_request", `unknown op ${JSON.stringify(request["op"])} (enroll, renew, report, poll)`);
+      throw new ControlError(400, "bad_request", `unknown op ${JSON.stringify(request["op"])} (enroll, renew, report, poll, device-add, device-remove)`);
   }
 }

@@ -11,7 +11,8 @@ import type { NodeRecord } from "../store/coordinator-store.js";
 import { checkAdvertisedRoutes, meshRanges, syncAdvertisedRoutes } from "./advertised-routes.js";
 import { allocateMeshAddresses, AddressPoolExhaustedError } from "./address-allocator.js";
 import { authKeyVerdict, parseAuthKey, type AuthKeyVerdict } from "./auth-key.js";
-import { ControlError, type NodeReport } from "./control-protocol.js";
+import { ControlError, type HostedDevice, type NodeReport } from "./control-protocol.js";
+import { StoreConflictError } from "../store/errors.js";
 import { audit, isKeyExpired, type CoordinatorContext } from "./coordinator.js";
 import type { NetmapPublisher, OnGone } from "./netmap-publisher.js";
 import { sameNat, type NetmapNode } from "./netmap.js";
@@ -28,6 +29,17 @@ const VERDICT_ERRORS: Record<Exclude<AuthKeyVerdict, "ok">, ControlError> = {
 };
 
 const encoder = new TextEncoder();
+
+// Enough for a household's phones and tablets; each is a WireGuard peer on the host.
+export const MAX_DEVICES_PER_NODE = 64;
+
+/** Why `name` cannot name a device, or null: 1–32 letters, digits, spaces, - _ ' (what a person calls a phone). */
+export function deviceNameProblem(name: string): string | null {
+  if (name.trim() !== name || name.length === 0) return "give a name without leading or trailing spaces";
+  if (name.length > 32) return "use at most 32 characters";
+  if (!/^[\p{L}\p{N} _'-]+$/u.test(name)) return "use letters, digits, spaces, - _ and ' only";
+  return null;
+}
 const POLL_OPEN = encoder.encode(`{"op":"poll","update":`);
 const POLL_CLOSE = encoder.encode("}");
 
@@ -40,6 +52,10 @@ export interface ControlService {
   enroll(nodeKey: string, authKey: string, report: NodeReport): NetmapNode;
   renew(nodeKey: string, authKey: string): number | null;
   report(nodeKey: string, report: NodeReport): void;
+  // A device without meshgate the node hosts: addresses from the pool, in everyone's netmap.
+  addDevice(nodeKey: string, name: string, publicKey: string): HostedDevice;
+  // Only the host may remove its device.
+  removeDevice(nodeKey: string, publicKey: string): void;
   // The poll answer's JSON ({"op":"poll","update":…}) for this node from `version`, in pieces
   // that slice shared buffers (read them, never write).
   poll(nodeKey: string, version: number, onGone: OnGone): Promise<Uint8Array[]>;
@@ -174,6 +190,47 @@ export function createControlService(context: CoordinatorContext, publisher: Net
         return syncAdvertisedRoutes(context, node, routes) || !same;
       });
       if (changed) publisher.mark(nodeKey, "soon");
+    },
+
+    addDevice(nodeKey, name, publicKey) {
+      const node = requireActiveRecord(nodeKey);
+      const problem = deviceNameProblem(name);
+      if (problem !== null) throw new ControlError(400, "bad_request", `device name: ${problem}`);
+      if (store.nodes.byKey(publicKey) !== null) throw new ControlError(409, "device_refused", "that key belongs to a node, not a device");
+      if (store.devices.countForNode(node.id) >= MAX_DEVICES_PER_NODE) {
+        throw new ControlError(409, "device_refused", `this node hosts ${MAX_DEVICES_PER_NODE} devices already: remove one first`);
+      }
+      const device = store.transaction(() => {
+        let addresses;
+        try {
+          addresses = allocateMeshAddresses(context.pool, { has: store.nodes.ipv4Taken }, context.random);
+        } catch (error) {
+          if (error instanceof AddressPoolExhaustedError) throw new ControlError(503, "address_pool_exhausted", error.message);
+          throw error;
+        }
+        try {
+          const created = store.devices.insert({ hostNodeId: node.id, name, publicKey, ipv4: addresses.ipv4, ipv6: addresses.ipv6, createdAt: context.now() });
+          audit(context, node.name, "device-add", `${name} ${created.ipv4}`);
+          return created;
+        } catch (error) {
+          if (error instanceof StoreConflictError && error.field === "name") throw new ControlError(409, "device_refused", `this node already has a device named "${name}"`);
+          if (error instanceof StoreConflictError) throw new ControlError(409, "device_refused", "that key is already a device's");
+          throw error;
+        }
+      });
+      publisher.mark(nodeKey, "soon");
+      return { name: device.name, publicKey: device.publicKey, ipv4: device.ipv4, ipv6: device.ipv6 };
+    },
+
+    removeDevice(nodeKey, publicKey) {
+      const node = requireActiveRecord(nodeKey);
+      const device = store.devices.byKey(publicKey);
+      if (device === null || device.hostNodeId !== node.id) throw new ControlError(400, "bad_request", "this node hosts no device with that key");
+      store.transaction(() => {
+        store.devices.remove(device.id);
+        audit(context, node.name, "device-remove", `${device.name} ${device.ipv4}`);
+      });
+      publisher.mark(nodeKey, "soon");
     },
 
     async poll(nodeKey, version, onGone) {

@@ -143,6 +143,11 @@ export function createControlServer(deps: ControlAppDeps): ControlServer {
         return json({ op: "report", services: deps.services ?? NO_SERVICES });
       case "poll":
         return service.poll(nodeKey, request.version, onGone);
+      case "device-add":
+        return json({ op: "device-add", device: service.addDevice(nodeKey, request.name, request.publicKey) });
+      case "device-remove":
+        service.removeDevice(nodeKey, request.publicKey);
+        return json({ op: "device-remove" });
     }
   };
 

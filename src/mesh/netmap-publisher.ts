@@ -77,6 +77,7 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
 
   const netmapNode = (node: NodeRecord, now: number): NetmapNode => {
     const carried = routes.carried(node.id);
+    const devices = store.devices.forNode(node.id).map(({ name, publicKey, ipv4, ipv6 }) => ({ name, publicKey, ipv4, ipv6 }));
     return {
       nodeKey: node.nodeKey,
       name: node.name,
@@ -86,6 +87,7 @@ export function createNetmapPublisher(context: CoordinatorContext, presence: Pre
       routes: carried.routes,
       // Left out when empty: most nodes route nothing, and a full map lists every node.
       ...(carried.approvedRoutes.length > 0 ? { approvedRoutes: carried.approvedRoutes } : {}),
+      ...(devices.length > 0 ? { devices } : {}),
       online: presence.isOnline(node.id, now),
       keyExpiresAt: node.keyExpiresAt,
       // Stored as the node reported it, which parseControlRequest checked to be NatFacts.

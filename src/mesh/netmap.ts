@@ -6,7 +6,7 @@
 // the version it holds; the coordinator answers with a delta from that version when its change
 // log still reaches back to it, and with a full map otherwise (netmap-log.ts).
 
-import type { NatFacts } from "./control-protocol.js";
+import type { HostedDevice, NatFacts } from "./control-protocol.js";
 
 export interface NetmapNode {
   readonly nodeKey: string; // WireGuard public key, base64
@@ -21,6 +21,9 @@ export interface NetmapNode {
   // Every route of this node an admin (or the auto-approve policy) approved, primary or not:
   // what it forwards, and what `status` shows. Absent from coordinators before subnet routing.
   readonly approvedRoutes?: readonly string[];
+  // Devices without meshgate this node hosts: peers route their addresses to it; it carries them
+  // as WireGuard peers of its own. Absent: none (and from coordinators before devices).
+  readonly devices?: readonly HostedDevice[];
   readonly online: boolean;
   readonly keyExpiresAt: number | null;
   readonly nat: NatFacts | null; // what the node learned of its network, as it reported it
@@ -52,6 +55,7 @@ export function sameNat(a: NatLike | null, b: NatLike | null): boolean {
   return a.udp === b.udp && a.mappingVariesByDestination === b.mappingVariesByDestination && a.portMapping === b.portMapping;
 }
 
+const deviceText = (device: HostedDevice): string => `${device.publicKey} ${device.name} ${device.ipv4} ${device.ipv6}`;
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((item, i) => item === b[i]);
 
 export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
@@ -67,7 +71,8 @@ export function sameNode(a: NetmapNode, b: NetmapNode): boolean {
     a.endpoints.length === b.endpoints.length &&
     a.endpoints.every((endpoint, i) => endpoint === b.endpoints[i]) &&
     sameList(a.routes, b.routes) &&
-    sameList(a.approvedRoutes ?? [], b.approvedRoutes ?? [])
+    sameList(a.approvedRoutes ?? [], b.approvedRoutes ?? []) &&
+    sameList((a.devices ?? []).map(deviceText), (b.devices ?? []).map(deviceText))
   );
 }
 

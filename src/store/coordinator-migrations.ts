@@ -97,4 +97,23 @@ export const COORDINATOR_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE nodes ADD COLUMN relay_port INTEGER CHECK (relay_port BETWEEN 1 AND 65535);
     `,
   },
+  {
+    version: 3,
+    name: "devices without meshgate, hosted by a node",
+    sql: `
+      -- A phone or tablet with the stock WireGuard app, reached through the node hosting it. Its
+      -- addresses come from the node pool, so no node and no device share one.
+      CREATE TABLE devices (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        host_node_id INTEGER NOT NULL REFERENCES nodes (id) ON DELETE CASCADE,
+        name         TEXT NOT NULL,
+        public_key   TEXT NOT NULL UNIQUE,
+        ipv4         TEXT NOT NULL UNIQUE,
+        ipv6         TEXT NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        UNIQUE (host_node_id, name)
+      ) STRICT;
+      CREATE INDEX devices_host ON devices (host_node_id);
+    `,
+  },
 ];

@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import { COORDINATOR_DATABASE, MESHGATE_DATABASES, openDatabase } from "./database.js";
 import { COORDINATOR_MIGRATIONS } from "./coordinator-migrations.js";
 import { StoreConflictError, StoreError } from "./errors.js";
+import { createDeviceRepository, type DeviceStore } from "./device-repository.js";
 
 export interface UserRecord { readonly id: number; readonly name: string; readonly createdAt: number }
 
@@ -67,7 +68,7 @@ export interface NodeNat {
 /** What a node's report changes. */
 export type NodeReportFields = Pick<NodeRecord, "endpoints" | "listenPort" | "hostname" | "nat" | "relayPort">;
 
-export interface CoordinatorStore {
+export interface CoordinatorStore extends DeviceStore {
   readonly path: string;
   /** Runs `work` in one IMMEDIATE transaction (a savepoint when nested); `work` must be synchronous. */
   transaction<T>(work: () => T): T;
@@ -109,7 +110,7 @@ export interface CoordinatorStore {
     setKeyExpiry(id: number, expiresAt: number | null): void;
     /** Also removes its routes (ON DELETE CASCADE); false if unknown. */
     remove(id: number): boolean;
-    /** Whether a node has this IPv4 address / this name (an index lookup, not a scan). */
+    /** Whether a node or a device has this IPv4 address / a node has this name (index lookups, not scans). */
     ipv4Taken(ipv4: string): boolean;
     nameTaken(name: string): boolean;
   };
@@ -205,7 +206,8 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
     nodeTouch: db.prepare<[number, number]>("UPDATE nodes SET last_seen_at = ? WHERE id = ?"),
     nodeKeyExpiry: db.prepare<[number | null, number]>("UPDATE nodes SET key_expires_at = ? WHERE id = ?"),
     nodeRemove: db.prepare<[number]>("DELETE FROM nodes WHERE id = ?"),
-    nodeIpv4Taken: db.prepare<[string], number>("SELECT 1 FROM nodes WHERE ipv4 = ?").pluck(),
+    // Nodes and devices draw from one pool.
+    nodeIpv4Taken: db.prepare<[string, string], number>("SELECT 1 FROM nodes WHERE ipv4 = ? UNION ALL SELECT 1 FROM devices WHERE ipv4 = ?").pluck(),
     nodeNameTaken: db.prepare<[string], number>("SELECT 1 FROM nodes WHERE name = ?").pluck(),
 
     routeSet: db.prepare<[number, string, number, number]>(`INSERT INTO routes (node_id, prefix, advertised, approved) VALUES (?, ?, ?, ?)
@@ -288,7 +290,7 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
       touch: (id, now) => void sql.nodeTouch.run(now, id),
       setKeyExpiry: (id, expiresAt) => void sql.nodeKeyExpiry.run(expiresAt, id),
       remove: (id) => sql.nodeRemove.run(id).changes === 1,
-      ipv4Taken: (ipv4) => sql.nodeIpv4Taken.get(ipv4) !== undefined,
+      ipv4Taken: (ipv4) => sql.nodeIpv4Taken.get(ipv4, ipv4) !== undefined,
       nameTaken: (name) => sql.nodeNameTaken.get(name) !== undefined,
     },
     routes: {
@@ -302,6 +304,7 @@ function createCoordinatorStore(db: Database.Database, path: string): Coordinato
       append: (at, actor, action, detail) => void sql.auditAppend.run(at, actor, action, detail),
       recent: (limit) => sql.auditRecent.all(limit),
     },
+    ...createDeviceRepository(db, path),
     close: () => void db.close(),
   };
 }
