@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { ADMIN_USAGE, runAdmin } from "./admin.js";
 import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordinator.js";
+import { DEVICES_USAGE, runDevices } from "./devices.js";
 import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
 import { MESH_USAGE, runDown, runSet, runStatus, runUp, SET_USAGE } from "./mesh.js";
 import { UsageError } from "./options.js";
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   keys: { summary: "create, list or revoke pre-auth keys (on the coordinator)", usage: COORDINATOR_USAGE, run: runKeys },
   nodes: { summary: "list, remove or expire nodes (on the coordinator)", usage: COORDINATOR_USAGE, run: runNodes },
   routes: { summary: "list, approve or reject subnet routes and exit nodes (on the coordinator)", usage: ROUTES_USAGE, run: runRoutes },
+  devices: { summary: "phones and tablets with the stock WireGuard app, reaching the mesh through this node", usage: DEVICES_USAGE, run: runDevices },
   admin: { summary: "set the admin page's password (meshgate admin passwd, from stdin)", usage: ADMIN_USAGE, run: runAdmin },
   wg: { summary: "up/down a plain userspace WireGuard interface from a wg-quick file", usage: WG_USAGE, run: runWg },
   version: { summary: "print the meshgate version", usage: "Usage: meshgate version", run: (_args, write) => (write(version()), 0) },

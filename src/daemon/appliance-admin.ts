@@ -4,7 +4,8 @@
 // interface's two kinds: a refusal that names what a person must fix becomes AdminInputError
 // (400 beside the field), a request that cannot be carried out now AdminStateError (409).
 
-import { AdminInputError, AdminStateError, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type HistoryRange, type TrafficHistory } from "../admin/admin-api.js";
+import { AdminInputError, AdminStateError, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type DevicesApi, type HistoryRange, type TrafficHistory } from "../admin/admin-api.js";
+import { NodeRequestError } from "../mesh/node-api-http.js";
 import type { AdminOperations } from "../mesh/admin-operations.js";
 import { ControlError } from "../mesh/control-protocol.js";
 import { RoutingPrefsError } from "../mesh/routing-prefs.js";
@@ -61,6 +62,27 @@ function coordinatorAdmin(controlUrl: string, admin: AdminOperations): Coordinat
   };
 }
 
+// The node's refusals (NodeRequestError) as the admin interface's errors.
+async function fromNode<T>(work: () => T | Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof NodeRequestError) {
+      if (error.status === 400) throw new AdminInputError(error.field ?? "device", error.message);
+      throw new AdminStateError(error.message);
+    }
+    throw error;
+  }
+}
+
+function devicesAdmin(node: RunningMeshNode): DevicesApi {
+  return {
+    list: async () => node.devices.list(),
+    add: (name) => fromNode(() => node.devices.add(name)),
+    remove: async (publicKey) => void (await fromNode(() => node.devices.remove(publicKey))),
+  };
+}
+
 export function createApplianceAdmin(deps: ApplianceAdminDeps): AdminApi {
   return {
     auth: deps.auth,
@@ -78,6 +100,6 @@ export function createApplianceAdmin(deps: ApplianceAdminDeps): AdminApi {
     history: deps.history,
     health: deps.health,
     metricsToken: () => deps.auth.metricsToken(),
-    devices: null,
+    devices: deps.node === null ? null : devicesAdmin(deps.node),
   };
 }

@@ -15,7 +15,9 @@ import { desiredPeers, reconcilePeers } from "../mesh/desired-peers.js";
 import type { Netmap, NetmapNode } from "../mesh/netmap.js";
 import { joinMesh } from "../mesh/join.js";
 import { createNodeAgent, type NodeAgent } from "../mesh/node-agent.js";
-import { createNodeApiApp } from "../mesh/node-api-http.js";
+import { createNodeApiApp, type NodeDevices } from "../mesh/node-api-http.js";
+import { encodeKey } from "../wireguard/key-base64.js";
+import { createMeshDevices, deviceEndpoint } from "./mesh-devices.js";
 import { buildNodeStatus, type NodeStatus } from "../mesh/node-status.js";
 import type { RoutingPrefs, RoutingPrefsChange } from "../mesh/routing-prefs.js";
 import type { HistoryRange, TrafficHistory } from "../admin/admin-api.js";
@@ -56,6 +58,8 @@ export interface RunningMeshNode {
   changeRouting(change: RoutingPrefsChange): Promise<RoutingPrefs>;
   // Each peer's traffic over a range, from the samples the node keeps (the admin page's charts).
   history(range: HistoryRange): TrafficHistory;
+  // Devices without meshgate (phones) this node hosts.
+  readonly devices: NodeDevices;
   readonly stopped: Promise<void>;
   stop(): Promise<void>;
 }
@@ -215,8 +219,19 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     nodeAgent.reportChanged(); // the advertised routes are in the report
     return prefs;
   };
+  const devices = createMeshDevices({
+    client,
+    x25519: noise.x25519,
+    random: randomSource,
+    hostPublicKey: encodeKey(identity.publicKey),
+    netmap: () => nodeAgent.netmap,
+    devicePeers: () => running.device.peers(),
+    hostEndpoint: () => deviceEndpoint(connectivity.report(), localEndpoints(port, [options.interfaceName])),
+    meshRanges,
+    log: options.log,
+  });
   const api = await serveUnixSocket(
-    createNodeApiApp({ status, netcheck: () => connectivity.netcheck(), changePrefs: changeRouting }),
+    createNodeApiApp({ status, netcheck: () => connectivity.netcheck(), changePrefs: changeRouting, devices }),
     statusSocket,
   );
   // Every 10 s, each known peer's byte counters (a peer the device has no entry for has none).
@@ -251,5 +266,5 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     })());
   void running.stopped.then(stop);
   const history = (range: HistoryRange): TrafficHistory => traffic.history(range, wallClockMs());
-  return { name: self.name, ipv4: self.ipv4, ipv6: self.ipv6, statusSocket, status, changeRouting, history, stopped: running.stopped, stop };
+  return { name: self.name, ipv4: self.ipv4, ipv6: self.ipv6, statusSocket, status, changeRouting, history, devices, stopped: running.stopped, stop };
 }

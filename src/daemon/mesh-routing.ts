@@ -17,7 +17,7 @@ import { selectRoutes, type RouteSelection } from "../mesh/route-selection.js";
 import {
   advertisedRoutesOf, changeRoutingPrefs, loadRoutingPrefs, PREF_FLAGS, RoutingPrefsError, type RoutingPrefs, type RoutingPrefsChange,
 } from "../mesh/routing-prefs.js";
-import { formatIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
+import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { EXIT_ROUTES, isExitRoute, reportedRoutes, type AdvertisedRoute } from "../net/subnet-route.js";
 import { planDefaultRouteRouting, type PolicyRoutingPlan } from "../router/policy-routing.js";
 import type { NodeStore } from "../store/node-store.js";
@@ -32,7 +32,7 @@ export const MESH_ROUTE_TABLE = 52820;
 const PREFS_SETTING = "routing-prefs";
 
 export interface SubnetForwarding {
-  update(config: { readonly routes: readonly AdvertisedRoute[]; readonly exitNode: boolean; readonly snat: boolean }): Promise<void>;
+  update(config: { readonly routes: readonly AdvertisedRoute[]; readonly exitNode: boolean; readonly snat: boolean; readonly hosted: readonly IpPrefix[] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -102,11 +102,12 @@ export function createMeshRouting(deps: MeshRoutingDeps): MeshRouting {
     const approved = new Set(approvedOf(netmap));
     const routes = advertised().filter((route) => approved.has(formatIpPrefix(route.prefix)));
     const exitNode = prefs.advertiseExitNode && EXIT_ROUTES.some((route) => approved.has(route));
+    const hosted = (netmap?.self.devices ?? []).flatMap((device) => [parseIpPrefix(`${device.ipv4}/32`), parseIpPrefix(`${device.ipv6}/128`)]).filter((prefix): prefix is IpPrefix => prefix !== null);
     // Routing nothing on a host that forwards anyway (a container host), the table still goes
     // in: without it a peer could send through this node to the host's networks unapproved.
-    if (forwarding === null && routes.length === 0 && !exitNode && !(await deps.hostForwards())) return;
+    if (forwarding === null && routes.length === 0 && !exitNode && hosted.length === 0 && !(await deps.hostForwards())) return;
     forwarding ??= deps.forwarding();
-    await forwarding.update({ routes, exitNode, snat: prefs.snatSubnetRoutes });
+    await forwarding.update({ routes, exitNode, snat: prefs.snatSubnetRoutes, hosted });
   };
 
   const bypassHosts = async (): Promise<string[]> => {

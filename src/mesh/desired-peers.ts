@@ -7,6 +7,7 @@ import type { Endpoint } from "../net/endpoint.js";
 import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { decodeKey } from "../wireguard/key-base64.js";
 import { parseIpEndpoint } from "../net/endpoint.js";
+import type { HostedDevice } from "./control-protocol.js";
 import type { Netmap } from "./netmap.js";
 
 export interface DesiredPeer {
@@ -15,19 +16,32 @@ export interface DesiredPeer {
   readonly allowedIps: readonly IpPrefix[];
   // Where to send first; WireGuard then follows the peer wherever it roams.
   readonly endpoints: readonly Endpoint[];
+  // A device without meshgate this node hosts (a phone): no path layer, no address known until
+  // it sends; plain WireGuard roaming finds it.
+  readonly hostedDevice: boolean;
 }
 
-// Each peer gets its mesh addresses (/32, /128) and the routes this node uses through it
-// (route-selection.ts: accepted subnet routes, the chosen exit node's default routes). Peers
-// with keys or addresses that do not parse are left out rather than half-configured.
+// A device's mesh addresses as AllowedIPs.
+const deviceAddresses = (device: HostedDevice): (IpPrefix | null)[] => [parseIpPrefix(`${device.ipv4}/32`), parseIpPrefix(`${device.ipv6}/128`)];
+
+// Each peer gets its mesh addresses (/32, /128), those of the devices it hosts, and the routes
+// this node uses through it (route-selection.ts: accepted subnet routes, the chosen exit node's
+// default routes). The devices this node hosts are peers of its own. Entries with keys or
+// addresses that do not parse are left out rather than half-configured.
 export function desiredPeers(netmap: Netmap, peerRoutes: ReadonlyMap<string, readonly IpPrefix[]> = new Map()): DesiredPeer[] {
   const peers: DesiredPeer[] = [];
   for (const node of netmap.peers) {
     const publicKey = decodeKey(node.nodeKey);
-    const addresses = [`${node.ipv4}/32`, `${node.ipv6}/128`].map(parseIpPrefix);
+    const addresses = [parseIpPrefix(`${node.ipv4}/32`), parseIpPrefix(`${node.ipv6}/128`), ...(node.devices ?? []).flatMap(deviceAddresses)];
     if (publicKey === null || addresses.some((prefix) => prefix === null)) continue;
     const endpoints = node.endpoints.map(parseIpEndpoint).filter((endpoint): endpoint is Endpoint => endpoint !== null);
-    peers.push({ publicKey, name: node.name, allowedIps: [...(addresses as IpPrefix[]), ...(peerRoutes.get(node.nodeKey) ?? [])], endpoints });
+    peers.push({ publicKey, name: node.name, allowedIps: [...(addresses as IpPrefix[]), ...(peerRoutes.get(node.nodeKey) ?? [])], endpoints, hostedDevice: false });
+  }
+  for (const device of netmap.self.devices ?? []) {
+    const publicKey = decodeKey(device.publicKey);
+    const addresses = deviceAddresses(device);
+    if (publicKey === null || addresses.some((prefix) => prefix === null)) continue;
+    peers.push({ publicKey, name: device.name, allowedIps: addresses as IpPrefix[], endpoints: [], hostedDevice: true });
   }
   return peers;
 }
@@ -58,7 +72,9 @@ export function reconcilePeers(
     const now = existing.get(keyOf(peer.publicKey));
     const ipsChanged = now === undefined || prefixSet(now.allowedIps) !== prefixSet(peer.allowedIps);
     let endpoint: Endpoint | undefined;
-    if (pathEndpointOf !== undefined) {
+    if (peer.hostedDevice) {
+      endpoint = undefined; // learned from its first authentic packet
+    } else if (pathEndpointOf !== undefined) {
       const fixed = pathEndpointOf(keyOf(peer.publicKey));
       if (now === undefined || now.endpoint === null || endpointText(now.endpoint) !== endpointText(fixed)) endpoint = fixed;
     } else {
@@ -71,6 +87,7 @@ export function reconcilePeers(
       publicKey: peer.publicKey,
       ...(ipsChanged ? { allowedIps: peer.allowedIps, replaceAllowedIps: true } : {}),
       ...(endpoint !== undefined ? { endpoint, ...(pathEndpointOf !== undefined ? { roaming: false } : {}) } : {}),
+      ...(peer.hostedDevice && now === undefined ? { roaming: true } : {}),
     });
   }
   return { remove, upsert };

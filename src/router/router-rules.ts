@@ -100,6 +100,12 @@ function fromMeshChain(mesh: string, config: RouterConfig): string[] {
     "  ct direction reply accept",
     "  ct state related accept",
     ...routes.map((rule) => `  ${rule}`),
+    // Hosted devices (a phone with the WireGuard app) reach the mesh, and are reached, through
+    // this node: in by the mesh interface, out by it again.
+    ...(config.hosted ?? []).flatMap((prefix) => [
+      `  oifname ${mesh} ${family(prefix)} saddr ${formatIpPrefix(prefix)} accept`,
+      `  oifname ${mesh} ${family(prefix)} daddr ${formatIpPrefix(prefix)} accept`,
+    ]),
     ...(config.exitNode ? [`  oifname != ${mesh} accept`] : []),
     `  counter name "${DROPPED_FROM_MESH_COUNTER}" drop`,
     "}",

@@ -13,6 +13,7 @@
 // Changes run one at a time, in call order. A failed step rejects that call and is retried by
 // the next one; what is remembered (the old sysctl values) only records what really changed.
 
+import type { IpPrefix } from "../net/ip-prefix.js";
 import type { AdvertisedRoute } from "../net/subnet-route.js";
 import { routerRuleset, routerTableName } from "./router-rules.js";
 
@@ -20,6 +21,9 @@ export interface RouterConfig {
   readonly routes: readonly AdvertisedRoute[]; // approved subnet routes only
   readonly exitNode: boolean; // approved as an exit node
   readonly snat: boolean; // masquerade mesh traffic into the LAN (default true; --snat-subnet-routes=false)
+  // The mesh addresses of devices without meshgate this node hosts (/32, /128): their traffic
+  // comes in and goes out through the mesh interface itself. Absent: none.
+  readonly hosted?: readonly IpPrefix[];
 }
 
 export interface SubnetRouter {
@@ -48,17 +52,19 @@ export interface SubnetRouterDeps {
   readonly log: (line: string) => void;
 }
 
-const NOTHING: RouterConfig = { routes: [], exitNode: false, snat: true };
+const NOTHING: RouterConfig = { routes: [], exitNode: false, snat: true, hosted: [] };
 
 /** Which forwarding switches a config needs: a family it routes, or both for an exit node. */
 function forwardingNeeded(config: RouterConfig): Record<ForwardingSysctl, boolean> {
-  const routes = (family: 4 | 6): boolean => config.exitNode || config.routes.some((route) => route.lan.family === family);
+  const routes = (family: 4 | 6): boolean =>
+    config.exitNode || config.routes.some((route) => route.lan.family === family) || (config.hosted ?? []).some((prefix) => prefix.family === family);
   return { "net.ipv4.ip_forward": routes(4), "net.ipv6.conf.all.forwarding": routes(6) };
 }
 
 function summary(config: RouterConfig): string {
   const parts = [`${config.routes.length} route${config.routes.length === 1 ? "" : "s"}`];
   if (config.exitNode) parts.push("exit node");
+  if ((config.hosted ?? []).length > 0) parts.push(`${(config.hosted ?? []).length} hosted device address(es)`);
   parts.push(config.snat ? "masquerading into the LAN" : "mesh addresses kept into the LAN");
   return parts.join(", ");
 }
