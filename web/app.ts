@@ -9,7 +9,8 @@
 //   3. no password yet: only /setup (auth/guards.ts requirePassword)
 //   4. public: /setup, /login (routes/login.tsx), a one-time join link /join/:token (routes/join.tsx)
 //   5. a live session, else /login or 401 (requireSession); a CSRF token on every POST (requireCsrfToken)
-//   6. the pages: overview, traffic, health, mesh (coordinator only), routes, settings, account
+//   6. the pages: overview, traffic, health, mesh (coordinator only), devices (where a node runs),
+//      routes, settings, account
 
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -23,6 +24,7 @@ import { socketAddress, type SourceAddressOf } from "./auth/source-address.js";
 import { errorHandler, MAX_REQUEST_BODY_BYTES, notFound, tooLarge } from "./errors.js";
 import { createRateMeter } from "./rate-meter.js";
 import { accountRoutes } from "./routes/account.js";
+import { devicesRoutes } from "./routes/devices.js";
 import { healthRoutes } from "./routes/health.js";
 import { createJoinLinks } from "./join-links.js";
 import { joinRoutes } from "./routes/join.js";
@@ -82,6 +84,7 @@ export function createAdminApp(api: AdminApi, options: AdminAppOptions = {}): Ho
   app.route("/", trafficRoutes(api));
   app.route("/", healthRoutes(api));
   if (api.coordinator !== null) app.route("/", meshRoutes(api, api.coordinator, now, joinLinks));
+  if (api.devices !== null) app.route("/", devicesRoutes(api, api.devices, createRateMeter(), now));
   app.route("/", routingRoutes(api));
   app.route("/", settingsRoutes(api));
   return app;

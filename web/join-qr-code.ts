@@ -1,6 +1,6 @@
-// The join command of a new key as a QR code: an SVG made on the server (no QR script in the
-// browser), put in an <img> as a data: URL — the Content-Security-Policy allows data: images,
-// and an SVG shown through <img> can run nothing.
+// A QR code (a new key's join command, a new device's wg-quick file): an SVG made on the
+// server (no QR script in the browser), put in an <img> as a data: URL — the
+// Content-Security-Policy allows data: images, and an SVG shown through <img> can run nothing.
 
 import { toString as qrCodeSvg } from "qrcode";
 

@@ -7,7 +7,7 @@ import type { AdminEnv } from "./app-env.js";
 import type { Nav, Section } from "./pages/layout.js";
 
 export function navFor(c: Context<AdminEnv>, api: AdminApi, active: Section | null): Nav {
-  return { active, csrfToken: c.get("session").csrfToken, coordinator: api.coordinator !== null };
+  return { active, csrfToken: c.get("session").csrfToken, coordinator: api.coordinator !== null, devices: api.devices !== null };
 }
 
 /** The session's pending message, shown once. */

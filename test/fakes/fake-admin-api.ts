@@ -2,9 +2,10 @@
 // nodes, keys and routes, a password kept in clear (it is a fake), and every change recorded so
 // a test can see what a request did. Rules the real implementation also has (a weak password,
 // an unknown node, a bad route) fail with the same error classes; `failNext` makes the next
-// call of the named method throw, for the 409 and 500 paths.
+// call of the named method throw, for the 409 and 500 paths. Devices (phones with the stock
+// WireGuard app) are on unless `devices: false`, which answers `devices: null` (no node runs).
 
-import { AdminInputError, AdminStateError, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type CreatedKey, type HistoryRange, type TrafficHistory } from "../../src/admin/admin-api.js";
+import { AdminInputError, AdminStateError, type AddedDevice, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type CreatedKey, type DeviceView, type DevicesApi, type HistoryRange, type TrafficHistory } from "../../src/admin/admin-api.js";
 import type { AuthKeyView, NodeView, RouteView } from "../../src/mesh/coordinator.js";
 import type { NodeStatus, PeerView } from "../../src/mesh/node-status.js";
 import type { RoutingPrefs } from "../../src/mesh/routing-prefs.js";
@@ -20,6 +21,7 @@ export interface FakeAdminApi extends AdminApi {
   readonly nodes: NodeView[];
   readonly keys: AuthKeyView[];
   readonly routes: RouteView[];
+  readonly deviceList: DeviceView[]; // what devices.list() answers (empty-handed when devices is null)
   board: BoardHealth; // what health() answers
   readonly calls: string[]; // "removeNode 2", "changeRouting {...}"
   failNext: { readonly method: string; readonly error: Error } | null;
@@ -91,12 +93,47 @@ function history(range: HistoryRange): TrafficHistory {
   return { range, stepSeconds: step, times, total: { rx: [100, null, 300], tx: [10, 20, null] }, peers: [{ name: "laptop", rx: [100, null, 300], tx: [10, 20, null] }] };
 }
 
-export function createFakeAdminApi(options: { coordinator?: boolean; password?: string | null } = {}): FakeAdminApi {
+// A device's fake public key: 32 bytes of `seed`, base64 — "+", "/" and "=" included, as in real keys.
+export const fakeDeviceKey = (seed: number): string => Buffer.alloc(32, seed).toString("base64");
+
+const device = (name: string, seed: number, extra: Partial<DeviceView>): DeviceView => ({
+  name,
+  publicKey: fakeDeviceKey(seed),
+  ipv4: `100.64.1.${seed}`,
+  ipv6: `fd7a:115c:a1e0::1:${seed}`,
+  lastHandshakeAt: FAKE_NOW - 75_000,
+  rxBytes: 5 * 1_048_576,
+  txBytes: 300_000,
+  endpoint: "198.51.100.7:51820",
+  ...extra,
+});
+
+// A wg-quick file as the appliance writes one: ~370 bytes with the preshared key, so the QR
+// code is as dense as a real one.
+function deviceConfig(view: DeviceView): string {
+  return [
+    "[Interface]",
+    `PrivateKey = ${Buffer.alloc(32, 0x40 + (view.ipv4.length % 16)).toString("base64")}`,
+    `Address = ${view.ipv4}/32, ${view.ipv6}/128`,
+    "DNS = 100.100.100.100",
+    "",
+    "[Peer]",
+    "PublicKey = gatewayPublicKeyGatewayPublicKeyGatewayPubk=",
+    "PresharedKey = presharedKeyPresharedKeyPresharedKeyPresha=",
+    "AllowedIPs = 100.64.0.0/10, fd7a:115c:a1e0::/48",
+    "Endpoint = 203.0.113.1:41641",
+    "PersistentKeepalive = 25",
+    "",
+  ].join("\n");
+}
+
+export function createFakeAdminApi(options: { coordinator?: boolean; devices?: boolean; password?: string | null } = {}): FakeAdminApi {
   const calls: string[] = [];
   const nodes = [node(1, "gateway", true), node(2, "laptop", true), node(3, "phone", false)];
   const keys: AuthKeyView[] = [
     { id: "kaaaa1111", reusable: true, ephemeral: false, expiresAt: FAKE_NOW + 86_400_000, revokedAt: null, usedCount: 2, createdAt: FAKE_NOW - 3600_000, description: "family", usable: true },
   ];
+  const deviceList = [device("Anna's phone", 0xfb, {}), device("tablet", 0xfc, { lastHandshakeAt: null, rxBytes: 0, txBytes: 0, endpoint: null })];
   const routes = [route(1, "gateway", "192.168.1.0/24", false), route(2, "laptop", "0.0.0.0/0", false), route(2, "laptop", "::/0", false)];
 
   // Throws the injected failure when `method` is the one named.
@@ -184,6 +221,30 @@ export function createFakeAdminApi(options: { coordinator?: boolean; password?: 
     },
   };
 
+  const devices: DevicesApi = {
+    async list() {
+      check("devices.list");
+      return deviceList.slice();
+    },
+    async add(name): Promise<AddedDevice> {
+      check("devices.add");
+      if (deviceList.some((existing) => existing.name === name)) throw new AdminInputError("name", `a device named "${name}" exists already`);
+      const seed = 1 + deviceList.length;
+      const view = device(name, seed, { lastHandshakeAt: null, rxBytes: 0, txBytes: 0, endpoint: null });
+      deviceList.push(view);
+      calls.push(`devices.add ${name}`);
+      const fileName = `${name.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "")}.conf`;
+      return { view, config: deviceConfig(view), fileName };
+    },
+    async remove(publicKey) {
+      check("devices.remove");
+      const index = deviceList.findIndex((existing) => existing.publicKey === publicKey);
+      if (index === -1) throw new AdminInputError("device", `no device with key ${publicKey}`);
+      deviceList.splice(index, 1);
+      calls.push(`devices.remove ${publicKey}`);
+    },
+  };
+
   const fake: FakeAdminApi = {
     password: options.password === undefined ? "correct horse battery" : options.password,
     version: 1,
@@ -191,6 +252,7 @@ export function createFakeAdminApi(options: { coordinator?: boolean; password?: 
     nodes,
     keys,
     routes,
+    deviceList,
     calls,
     failNext: null,
     board: {
@@ -241,7 +303,7 @@ export function createFakeAdminApi(options: { coordinator?: boolean; password?: 
       return fake.board;
     },
     metricsToken: () => FAKE_METRICS_TOKEN,
-    devices: null,
+    devices: options.devices === false ? null : devices,
   };
   return fake;
 }

@@ -6,8 +6,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { harness, locationOf } from "./admin-page-client.js";
 
-const PAGES = ["/", "/traffic", "/traffic?range=7d", "/health", "/mesh", "/routes", "/settings", "/password", "/mesh/nodes/2/remove", "/mesh/nodes/2/expire", "/mesh/keys/kaaaa1111/revoke"];
-const SCRIPT_ENDPOINTS = ["/live/overview", "/live/health", "/live/mesh/nodes", "/api/history?range=1h"];
+const DEVICE = Buffer.alloc(32, 0xfb).toString("base64url"); // the fake's "Anna's phone", as its path names it
+const PAGES = ["/", "/traffic", "/traffic?range=7d", "/health", "/mesh", "/routes", "/settings", "/password", "/mesh/nodes/2/remove", "/mesh/nodes/2/expire", "/mesh/keys/kaaaa1111/revoke", "/devices", `/devices/${DEVICE}/remove`];
+const SCRIPT_ENDPOINTS = ["/live/overview", "/live/health", "/live/mesh/nodes", "/live/devices", "/api/history?range=1h"];
 
 // Each state-changing route with fields that would succeed.
 const ACTIONS: readonly [string, Record<string, string>][] = [
@@ -17,6 +18,8 @@ const ACTIONS: readonly [string, Record<string, string>][] = [
   ["/mesh/keys/kaaaa1111/revoke", {}],
   ["/mesh/nodes/2/remove", {}],
   ["/mesh/nodes/2/expire", {}],
+  ["/devices", { name: "new phone" }],
+  [`/devices/${DEVICE}/remove`, {}],
   ["/routes", { advertiseRoutes: "192.168.7.0/24", acceptRoutes: "on" }],
   ["/routes/approve", { node: "1", route: "192.168.1.0/24" }],
   ["/routes/reject", { node: "1", route: "192.168.1.0/24" }],

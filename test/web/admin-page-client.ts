@@ -24,7 +24,7 @@ export interface Browser {
   post(path: string, fields?: Record<string, string>, headers?: Record<string, string>): Promise<Response>;
 }
 
-export function harness(options: { coordinator?: boolean; password?: string | null } = {}): Harness {
+export function harness(options: { coordinator?: boolean; devices?: boolean; password?: string | null } = {}): Harness {
   const api = createFakeAdminApi(options);
   const clock = { now: FAKE_NOW };
   const logged: unknown[] = [];

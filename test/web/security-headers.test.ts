@@ -61,7 +61,7 @@ test("pages are not cached (they carry tokens); static files revalidate with an 
 test("no page has inline script or inline style (the CSP would block them)", async () => {
   const { login } = harness();
   const client = await login();
-  for (const path of ["/", "/traffic", "/health", "/mesh", "/routes", "/settings", "/password", "/mesh/nodes/2/remove", "/login"]) {
+  for (const path of ["/", "/traffic", "/health", "/mesh", "/routes", "/settings", "/password", "/mesh/nodes/2/remove", "/devices", `/devices/${Buffer.alloc(32, 0xfb).toString("base64url")}/remove`, "/login"]) {
     const html = await (await client.get(path)).text();
     for (const script of html.match(/<script[^>]*>/g) ?? []) assert.match(script, /^<script src="\/static\/[a-z.]+\.js" defer="">$/, `${path}: ${script}`);
     assert.doesNotMatch(html, /<style|\sstyle=|\son[a-z]+=/i, path);

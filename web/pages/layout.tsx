@@ -5,12 +5,13 @@
 import { raw } from "hono/html";
 import type { Child } from "hono/jsx";
 
-export type Section = "overview" | "traffic" | "health" | "mesh" | "routes" | "settings";
+export type Section = "overview" | "traffic" | "health" | "mesh" | "devices" | "routes" | "settings";
 
 export interface Nav {
   readonly active: Section | null;
   readonly csrfToken: string;
   readonly coordinator: boolean; // the Mesh page exists only where this appliance is the coordinator
+  readonly devices: boolean; // the Devices page only where a node runs to host them
 }
 
 const SECTIONS: readonly { readonly section: Section; readonly href: string; readonly label: string }[] = [
@@ -18,6 +19,7 @@ const SECTIONS: readonly { readonly section: Section; readonly href: string; rea
   { section: "traffic", href: "/traffic", label: "Traffic" },
   { section: "health", href: "/health", label: "Health" },
   { section: "mesh", href: "/mesh", label: "Mesh" },
+  { section: "devices", href: "/devices", label: "Devices" },
   { section: "routes", href: "/routes", label: "Routes" },
   { section: "settings", href: "/settings", label: "Settings" },
 ];
@@ -57,7 +59,7 @@ function Navigation(props: { nav: Nav }) {
         meshgate
       </a>
       <nav>
-        {SECTIONS.filter((entry) => entry.section !== "mesh" || nav.coordinator).map((entry) => (
+        {SECTIONS.filter((entry) => (entry.section !== "mesh" || nav.coordinator) && (entry.section !== "devices" || nav.devices)).map((entry) => (
           <a href={entry.href} aria-current={entry.section === nav.active ? "page" : undefined}>
             {entry.label}
           </a>
