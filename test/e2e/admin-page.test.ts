@@ -2,7 +2,8 @@
 // browser is downloaded): an appliance (`meshgate start`) and a second node, each in its own
 // network namespace; the browser runs in the appliance's namespace, on its LAN address.
 // First run with the printed setup code → the overview shows the second node, live → a key is
-// created and its QR code renders → every page renders → log out. A screenshot of each page
+// created and its QR code renders → a phone is added and its config's QR code renders → every
+// page renders → log out. A screenshot of each page
 // goes to test-output/admin-page/ for a person to look at.
 
 import assert from "node:assert/strict";
@@ -104,8 +105,20 @@ describeNeeding([...NAMESPACE_NEEDS, tool("chromium")], "the admin page in Chrom
     await shot("3-mesh-new-key");
   });
 
+  test("a phone without meshgate: its WireGuard config renders as a QR code, with the file to download", async () => {
+    await page.click("nav >> text=Devices");
+    await page.fill("form[action='/devices'] input[name=name]", "Anna's phone");
+    await page.click("form[action='/devices'] button[type=submit]");
+    const config = await page.textContent("code.device-config");
+    assert.match(config ?? "", /^\[Interface\]\nPrivateKey = [A-Za-z0-9+/]{43}=\nAddress = 100\./m);
+    const qr = (await page.evaluate("(() => { const image = document.querySelector('img.qr'); return { width: image.naturalWidth, complete: image.complete }; })()")) as { width: number; complete: boolean };
+    assert.ok(qr.complete && qr.width > 0, "the QR code image decoded");
+    assert.equal(await page.getAttribute("a[download]", "download"), "anna-s-phone.conf");
+    await shot("4-device-added");
+  });
+
   test("every other page renders without a script error", async () => {
-    for (const [section, name] of [["Traffic", "4-traffic"], ["Health", "5-health"], ["Routes", "6-routes"]] as const) {
+    for (const [section, name] of [["Traffic", "5-traffic"], ["Health", "6-health"], ["Routes", "7-routes"], ["Devices", "8-devices"]] as const) {
       await page.click(`nav >> text=${section}`);
       await page.waitForLoadState("networkidle");
       assert.doesNotMatch(await page.textContent("main") ?? "", /internal error/i, section);
@@ -118,6 +131,6 @@ describeNeeding([...NAMESPACE_NEEDS, tool("chromium")], "the admin page in Chrom
     await page.waitForURL((url) => url.pathname === "/login");
     await page.goto(adminUrl);
     assert.match(page.url(), /\/login$/);
-    await shot("7-login");
+    await shot("9-login");
   });
 });
