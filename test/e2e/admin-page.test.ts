@@ -126,11 +126,18 @@ describeNeeding([...NAMESPACE_NEEDS, tool("chromium")], "the admin page in Chrom
     }
   });
 
-  test("log out ends the session: the pages lead to the login page again", async () => {
+  test("log out ends the session; logging in takes the password, and only it", async () => {
     await page.click("form.logout button");
     await page.waitForURL((url) => url.pathname === "/login");
     await page.goto(adminUrl);
     assert.match(page.url(), /\/login$/);
     await shot("9-login");
+    await page.fill("input[name=password]", "not the password");
+    await page.click("button[type=submit]");
+    assert.match(page.url(), /\/login$/, "a wrong password stays on the login page");
+    await page.fill("input[name=password]", PASSWORD);
+    await page.click("button[type=submit]");
+    await page.waitForURL((url) => url.pathname === "/");
+    assert.match(await page.textContent("main") ?? "", /laptop/, "back on the overview");
   });
 });
