@@ -55,14 +55,14 @@ export const MESH_USAGE = [
 
 export const SET_USAGE = "Usage: meshgate set [routing flags] [--state-dir DIR]   change a running node's routing\n\n" + MESH_USAGE;
 
-const ROUTING_OPTIONS: OptionKinds = {
+export const ROUTING_OPTIONS: OptionKinds = {
   "advertise-routes": "string", "advertise-exit-node": "toggle", "snat-subnet-routes": "toggle", "accept-routes": "toggle",
   "exit-node": "string", "exit-node-allow-lan-access": "toggle",
 };
 
 // The routing flags given, as a change to the node's saved routing prefs. The routes' syntax is
 // checked here, so a typo fails before anything starts; the rest is checked by the node.
-function routingChange(parsed: ParsedArguments): RoutingPrefsChange {
+export function routingChange(parsed: ParsedArguments): RoutingPrefsChange {
   const routes = parsed.strings["advertise-routes"];
   if (routes !== undefined) {
     try {

@@ -14,6 +14,10 @@ import { runUntilSignalled } from "./background.js";
 import { parseArguments, parsePort, UsageError } from "./options.js";
 import { startAdminPage } from "./admin-page.js";
 import { ADMIN_LISTEN_HELP, adminListenOption } from "./admin-listen.js";
+import { ROUTING_OPTIONS, routingChange } from "./mesh.js";
+import { checkRoutingHost } from "../daemon/mesh-routing.js";
+import { routingLines } from "../mesh/node-status.js";
+import { DEFAULT_ROUTING_PREFS } from "../mesh/routing-prefs.js";
 
 const JOIN_KEY_LIFETIME_S = 24 * 3600;
 
@@ -23,10 +27,17 @@ export const START_USAGE = [
   "  --state-dir DIR   /var/lib/meshgate as root, ./var/meshgate otherwise",
   "  --listen          the coordinator (default 0.0.0.0:8080)",
   `  ${ADMIN_LISTEN_HELP}`,
+  "  and the routing flags of meshgate up (--advertise-routes …, --advertise-exit-node, …; meshgate help up)",
 ].join("\n");
 
 export async function runStart(args: readonly string[], write: (line: string) => void): Promise<number> {
-  const parsed = parseArguments(args, { "state-dir": "string", listen: "string", "admin-listen": "string" });
+  const parsed = parseArguments(args, { "state-dir": "string", listen: "string", "admin-listen": "string", ...ROUTING_OPTIONS });
+  const routing = routingChange(parsed);
+  try {
+    checkRoutingHost({ ...DEFAULT_ROUTING_PREFS, ...routing }, process.getuid?.() === 0);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
   const adminListen = adminListenOption(parsed.strings["admin-listen"]);
   const root = process.getuid?.() === 0;
   const base = resolve(parsed.strings["state-dir"] ?? (root ? "/var/lib/meshgate" : "var/meshgate"));
@@ -56,9 +67,12 @@ export async function runStart(args: readonly string[], write: (line: string) =>
         hostname: hostname(),
         coordinatorUrl: `http://127.0.0.1:${port}`,
         authKey: await createKey(),
+        routing,
         log,
       });
       write(`this node         ${node.name}  ${node.ipv4}  ${node.ipv6}  (meshgate status --state-dir ${join(base, "node")})`);
+      const status = node.status();
+      if (status.routing !== undefined) for (const line of routingLines(status.routing, node.name)) write(`                  ${line}`);
     } catch (error) {
       write(`this node         not joined: ${error instanceof Error ? error.message : String(error)}`);
     }

@@ -28,7 +28,13 @@ export interface MeshDevicesDeps {
   readonly hostEndpoint: () => string | null;
   readonly meshRanges: readonly string[];
   readonly log: (line: string) => void;
+  // Resolves when `done()` holds or after `limitMs` (the netmap catching up with a change).
+  readonly settle: (done: () => boolean, limitMs: number) => Promise<void>;
 }
+
+// How long add() and remove() wait for the netmap to show the change: the coordinator publishes
+// within milliseconds, so the device is a peer here (and listed) by the time its file is handed out.
+const SETTLE_LIMIT_MS = 2000;
 
 // The coordinator's refusal as the node API answers it.
 function refusalOf(error: unknown): never {
@@ -65,6 +71,7 @@ export function createMeshDevices(deps: MeshDevicesDeps): NodeDevices {
         const answer = await deps.client.call({ op: "device-add", name, publicKey }).catch(refusalOf);
         if (answer.op !== "device-add") throw new NodeRequestError(409, `the coordinator answered ${answer.op} to device-add`);
         deps.log(`device ${name} added as ${answer.device.ipv4}`);
+        await deps.settle(() => list().some((device) => device.publicKey === publicKey), SETTLE_LIMIT_MS);
         const config = deviceConfig({ device: answer.device, privateKey: encodeKey(privateKey), hostPublicKey: deps.hostPublicKey, hostEndpoint: endpoint, meshRanges: deps.meshRanges });
         return { view: { ...answer.device, lastHandshakeAt: null, rxBytes: 0, txBytes: 0, endpoint: null }, config, fileName: deviceFileName(name) };
       } finally {
@@ -77,6 +84,7 @@ export function createMeshDevices(deps: MeshDevicesDeps): NodeDevices {
       const answer = await deps.client.call({ op: "device-remove", publicKey }).catch(refusalOf);
       if (answer.op !== "device-remove") throw new NodeRequestError(409, `the coordinator answered ${answer.op} to device-remove`);
       deps.log(`device ${device.name} removed`);
+      await deps.settle(() => !list().some((candidate) => candidate.publicKey === publicKey), SETTLE_LIMIT_MS);
       return device;
     },
   };

@@ -229,6 +229,9 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
     hostEndpoint: () => deviceEndpoint(connectivity.report(), localEndpoints(port, [options.interfaceName])),
     meshRanges,
     log: options.log,
+    settle: async (done, limitMs) => {
+      for (const deadline = monotonicMs() + limitMs; !done() && monotonicMs() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 50));
+    },
   });
   const api = await serveUnixSocket(
     createNodeApiApp({ status, netcheck: () => connectivity.netcheck(), changePrefs: changeRouting, devices }),

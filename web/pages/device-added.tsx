@@ -60,6 +60,11 @@ export function AddedDevicePanel(props: { added: AddedDevice; qrCodeDataUrl: str
       <pre>
         <code class="device-config">{config}</code>
       </pre>
+      <p class="muted">
+        The device reaches this appliance at the Endpoint above: on this network it works as it is; from elsewhere it
+        needs this appliance's UDP port forwarded on the home router, or a router that grants port mappings (UPnP,
+        NAT-PMP or PCP), which the appliance uses by itself.
+      </p>
     </section>
   );
 }
