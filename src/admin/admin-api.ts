@@ -9,6 +9,7 @@
 
 import type { AuthKeyView, NodeView, RouteChanges, RouteSelector, RouteView } from "../mesh/coordinator.js";
 import type { NodeStatus } from "../mesh/node-status.js";
+import type { DeviceView } from "../mesh/node-api-http.js";
 import type { RoutingPrefs, RoutingPrefsChange } from "../mesh/routing-prefs.js";
 
 export class AdminInputError extends Error {
@@ -97,16 +98,7 @@ export interface BoardHealth {
 
 // A device without meshgate (a phone, a tablet) that reaches the mesh through this appliance
 // with the stock WireGuard app; its address comes from the coordinator, like a node's.
-export interface DeviceView {
-  readonly name: string;
-  readonly publicKey: string;
-  readonly ipv4: string;
-  readonly ipv6: string;
-  readonly lastHandshakeAt: number | null;
-  readonly rxBytes: number;
-  readonly txBytes: number;
-  readonly endpoint: string | null; // where it was last heard from
-}
+export type { DeviceView } from "../mesh/node-api-http.js";
 
 export interface AddedDevice {
   readonly view: DeviceView;

@@ -31,6 +31,7 @@ export class NodeRequestError extends Error {
   }
 }
 
+// A device without meshgate this node hosts, as the node API, the CLI and the admin page show it.
 export interface DeviceView {
   readonly name: string;
   readonly publicKey: string;

@@ -16,24 +16,11 @@ import { fileURLToPath } from "node:url";
 import { requestJson } from "../../src/io/unix-http-client.js";
 import type { NodeStatus } from "../../src/mesh/node-status.js";
 import { killAndDelete, Namespace, PREFIX, run, stopChildren } from "./netns.js";
+import { eventually } from "./nat-mesh.js";
+
+export { eventually };
 
 export const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function eventually<T>(what: string, limitMs: number, probe: () => Promise<T | null | undefined | false>): Promise<{ value: T; ms: number }> {
-  const started = Date.now();
-  let last: unknown = null;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== null && value !== undefined && value !== false) return { value, ms: Date.now() - started };
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() - started > limitMs) throw new Error(`${what} did not happen within ${limitMs} ms${last ? ` (last error: ${String(last)})` : ""}`);
-    await sleep(200);
-  }
-}
 
 export interface NodeHost {
   readonly name: string;
