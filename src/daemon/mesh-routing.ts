@@ -20,6 +20,7 @@ import {
 import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { EXIT_ROUTES, isExitRoute, reportedRoutes, type AdvertisedRoute } from "../net/subnet-route.js";
 import { planDefaultRouteRouting, type PolicyRoutingPlan } from "../router/policy-routing.js";
+import type { SubnetRouter } from "../router/subnet-router.js";
 import type { NodeStore } from "../store/node-store.js";
 import type { Log } from "./interface.js";
 import { applyPolicyRouting, removePolicyRouting } from "./policy-routing.js";
@@ -31,11 +32,6 @@ export const MESH_ROUTE_TABLE = 52820;
 
 const PREFS_SETTING = "routing-prefs";
 
-export interface SubnetForwarding {
-  update(config: { readonly routes: readonly AdvertisedRoute[]; readonly exitNode: boolean; readonly snat: boolean; readonly hosted: readonly IpPrefix[] }): Promise<void>;
-  stop(): Promise<void>;
-}
-
 export interface MeshRoutingDeps {
   readonly store: NodeStore;
   readonly interfaceName: string;
@@ -43,7 +39,7 @@ export interface MeshRoutingDeps {
   readonly coordinatorUrl: string;
   // The router's forwarding (nftables, sysctls), made when first needed: a node that routes
   // nothing needs nft only when the host forwards anyway (then its table guards the mesh).
-  readonly forwarding: () => SubnetForwarding;
+  readonly forwarding: () => SubnetRouter;
   readonly hostForwards: () => Promise<boolean>;
   readonly setSourceValidMark: (on: boolean) => Promise<void>;
   readonly log: Log;
@@ -83,7 +79,7 @@ export function createMeshRouting(deps: MeshRoutingDeps): MeshRouting {
   let selection: RouteSelection = selectRoutes(null, { acceptRoutes: false, exitNode: null, localNetworks: [] });
   let installed = new Set<string>(); // kernel routes into the interface
   let exitPlan: PolicyRoutingPlan | null = null;
-  let forwarding: SubnetForwarding | null = null;
+  let forwarding: SubnetRouter | null = null;
   let error: string | null = null;
   let queue: Promise<void> = Promise.resolve();
   let stopped = false;

@@ -3,6 +3,7 @@
 // status, a stable code for programs and a message for people.
 
 import type { NetmapNode, NetmapUpdate } from "./netmap.js";
+import { EXIT_ROUTES, MAX_ADVERTISED_ROUTES } from "../net/subnet-route.js";
 
 // The coordinator forgets a session after this long; nodes open a new one a minute before.
 export const SESSION_LIFETIME_MS = 10 * 60_000;
@@ -91,7 +92,7 @@ export class ControlError extends Error {
 }
 
 const MAX_ENDPOINTS = 32;
-const MAX_ROUTES = 64 + 2; // MAX_ADVERTISED_ROUTES subnet routes and the two exit routes
+const MAX_ROUTES = MAX_ADVERTISED_ROUTES + EXIT_ROUTES.length;
 const MAX_HOSTNAME = 253;
 
 const isFlag = (value: unknown): boolean => value === null || typeof value === "boolean";

@@ -98,9 +98,6 @@ export function parseAdvertisedRoutes(text: string, meshRanges: readonly IpPrefi
   return routes;
 }
 
-export const formatAdvertisedRoute = (route: AdvertisedRoute): string =>
-  isTranslated(route) ? `${formatIpPrefix(route.lan)}=${formatIpPrefix(route.prefix)}` : formatIpPrefix(route.prefix);
-
 /** The mesh-facing prefixes a node reports: its subnet routes, then the exit routes if it offers to be one. */
 export function reportedRoutes(routes: readonly AdvertisedRoute[], exitNode: boolean): string[] {
   return [...routes.map((route) => formatIpPrefix(route.prefix)), ...(exitNode ? EXIT_ROUTES : [])];
