@@ -2,6 +2,7 @@
 // the file as Windows editors write it, and the copy without secrets that stays on the card.
 
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { formatConfigProblem, parseFirstBootConfig, redactFirstBootConfig, type ConfigProblem, type FirstBootSettings } from "../../src/appliance/first-boot-config.js";
 import { parseSshPublicKey } from "../../src/appliance/ssh-public-key.js";
@@ -136,4 +137,16 @@ test("the copy that stays on the card has no secret values, and everything else 
     redactFirstBootConfig(text),
     "hostname = pi\r\nadmin_password = (removed after first boot) # mine\r\nauth_key=(removed after first boot)\r\ncoordinator = http://c\r\nwifi_password =   (removed after first boot)\r\n# admin_password = kept comment\r\nadmin_password_hash=",
   );
+});
+
+test("image/meshgate.conf.example sets nothing as shipped, and each setting it shows is one meshgate knows", () => {
+  const example = readFileSync(new URL("../../../image/meshgate.conf.example", import.meta.url), "utf8");
+  assert.deepEqual(settingsOf(example), { hostname: null, adminPassword: null, coordinator: null, routing: {}, wifi: null, sshAuthorizedKeys: [] });
+  const shown = example.split("\n").filter((line) => /^#[a-z_]+ = /.test(line));
+  assert.ok(shown.length >= 12, `found the settings (${shown.length})`);
+  for (const line of shown) {
+    const parsed = parseFirstBootConfig(line.slice(1));
+    const errors = "errors" in parsed ? parsed.errors.map((error) => error.message) : [];
+    assert.ok(!errors.some((message) => message.startsWith("unknown setting")), line);
+  }
 });
