@@ -116,6 +116,19 @@ export interface DevicesApi {
   remove(publicKey: string): Promise<void>;
 }
 
+// What the last boot made of meshgate.conf on the SD card's boot partition (the Pi image's
+// first-boot settings, src/appliance/first-boot.ts): applied (with the steps that failed, if
+// any), or refused with every problem by line — then nothing in it was applied.
+export interface FirstBootProblem {
+  readonly line: number;
+  readonly field?: string;
+  readonly message: string;
+}
+
+export type FirstBootReport =
+  | { readonly result: "applied"; readonly at: string; readonly applied: readonly string[]; readonly failed: readonly { readonly step: string; readonly message: string }[] }
+  | { readonly result: "error"; readonly at: string; readonly errors: readonly FirstBootProblem[] };
+
 export interface AdminApi {
   readonly auth: AdminAuth;
   /** This appliance's node (null where none runs: a coordinator started without root). */
@@ -130,4 +143,6 @@ export interface AdminApi {
   metricsToken(): string;
   /** Devices without meshgate behind this appliance; null where no node runs. */
   readonly devices: DevicesApi | null;
+  /** The Pi image's first-boot report (null: there was no meshgate.conf); absent off the image. */
+  readonly firstBoot?: () => Promise<FirstBootReport | null>;
 }

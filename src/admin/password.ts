@@ -40,14 +40,30 @@ export async function hashPassword(password: string, random: (bytes: number) => 
   return `$scrypt$ln=${LOG_N},r=${BLOCK_SIZE},p=${PARALLELISM}$${Buffer.from(salt).toString("base64")}$${hash.toString("base64")}`;
 }
 
+// The parameters of a stored line, or null for a line that is not a hash of ours (or whose cost
+// is out of bounds: refused rather than burning memory).
+function parseStored(stored: string): { logN: number; r: number; p: number; salt: Buffer; hash: Buffer } | null {
+  const match = FORMAT.exec(stored.trim());
+  if (match === null) return null;
+  const [logN, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (logN < 10 || logN > 20 || r < 1 || r > 32 || p < 1 || p > 16) return null;
+  const salt = Buffer.from(match[4]!, "base64");
+  const hash = Buffer.from(match[5]!, "base64");
+  return salt.length >= 8 && hash.length >= 16 ? { logN, r, p, salt, hash } : null;
+}
+
+/** Whether `line` has the shape hashPassword() writes (a stored line that verifyPassword() can check). */
+export function isPasswordHash(line: string): boolean {
+  return parseStored(line) !== null;
+}
+
 /** Whether `password` matches `stored` (false for a line that is not a hash of ours). */
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const match = FORMAT.exec(stored.trim());
-  if (match === null || password.length > MAX_PASSWORD_LENGTH) return false;
-  const [logN, r, p] = [Number(match[1]), Number(match[2]), Number(match[3])];
-  if (logN < 10 || logN > 20 || r < 1 || r > 32 || p < 1 || p > 16) return false; // not ours: refuse rather than burn memory
-  const expected = Buffer.from(match[5]!, "base64");
-  const actual = await scrypt(password, Buffer.from(match[4]!, "base64"), logN, r, p, expected.length);
+  const parsed = parseStored(stored);
+  if (parsed === null || password.length > MAX_PASSWORD_LENGTH) return false;
+  const { logN, r, p } = parsed;
+  const expected = parsed.hash;
+  const actual = await scrypt(password, parsed.salt, logN, r, p, expected.length);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 

@@ -3,7 +3,8 @@
 // `meshgate start` and `meshgate up`; prints where it is and, on first run, the setup code.
 
 import { createAdminApp } from "../../web/app.js";
-import type { HistoryRange, TrafficHistory } from "../admin/admin-api.js";
+import type { FirstBootReport, HistoryRange, TrafficHistory } from "../admin/admin-api.js";
+import { readFirstBootReport } from "../appliance/first-boot-report.js";
 import { createApplianceAuth, setupCodeFile } from "../daemon/admin-auth.js";
 import { AdminListenError, serveAdminPage, type AdminListen, type ServedAdminPage } from "../daemon/admin-page.js";
 import { createApplianceAdmin } from "../daemon/appliance-admin.js";
@@ -41,7 +42,9 @@ export async function startAdminPage(options: AdminPageOptions): Promise<ServedA
   const history = async (range: HistoryRange): Promise<TrafficHistory> =>
     node?.history(range) ?? { range, stepSeconds: 0, times: [], total: { rx: [], tx: [] }, peers: [] };
   const health = createBoardHealthReader(options.stateDir);
-  const api = createApplianceAdmin({ auth, node, coordinator: options.coordinator, history, health: () => health.health() });
+  // The Pi image's first-boot report sits in the appliance's state directory (none for a node's own).
+  const firstBoot = (): FirstBootReport | null => readFirstBootReport(options.stateDir);
+  const api = createApplianceAdmin({ auth, node, coordinator: options.coordinator, history, health: () => health.health(), firstBoot });
   const app = createAdminApp(api, { logError: (failure) => options.log(`admin page: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`) });
   let page: ServedAdminPage | null;
   try {

@@ -48,7 +48,7 @@ function askUnechoed(prompt: string): Promise<string> {
   });
 }
 
-async function readNewPassword(): Promise<string> {
+export async function readNewPassword(): Promise<string> {
   if (!process.stdin.isTTY) return readFileSync(0, "utf8").split(/\r?\n/)[0] ?? "";
   const first = await askUnechoed("new admin password: ");
   const problem = passwordProblem(first);

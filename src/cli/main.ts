@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { ADMIN_USAGE, runAdmin } from "./admin.js";
+import { APPLIANCE_USAGE, runAppliance } from "./appliance.js";
 import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordinator.js";
 import { DEVICES_USAGE, runDevices } from "./devices.js";
 import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
@@ -34,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   routes: { summary: "list, approve or reject subnet routes and exit nodes (on the coordinator)", usage: ROUTES_USAGE, run: runRoutes },
   devices: { summary: "phones and tablets with the stock WireGuard app, reaching the mesh through this node", usage: DEVICES_USAGE, run: runDevices },
   admin: { summary: "set the admin page's password (meshgate admin passwd, from stdin)", usage: ADMIN_USAGE, run: runAdmin },
+  appliance: { summary: "the Raspberry Pi image: apply meshgate.conf from the boot partition (first-boot)", usage: APPLIANCE_USAGE, run: runAppliance },
   wg: { summary: "up/down a plain userspace WireGuard interface from a wg-quick file", usage: WG_USAGE, run: runWg },
   version: { summary: "print the meshgate version", usage: "Usage: meshgate version", run: (_args, write) => (write(version()), 0) },
   help: { summary: "show this help, or a command's (meshgate help up)", usage: "Usage: meshgate help [command]", run: (args, write) => (write(usage(args[0])), 0) },

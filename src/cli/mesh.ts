@@ -12,11 +12,9 @@ import { join } from "node:path";
 import { nodeStatusSocket, startMeshNode } from "../daemon/mesh-node.js";
 import { requestJson } from "../io/unix-http-client.js";
 import { formatNodeStatus, routingLines, type NodeStatus } from "../mesh/node-status.js";
-import { DEFAULT_ROUTING_PREFS, type RoutingPrefsChange } from "../mesh/routing-prefs.js";
+import { DEFAULT_ROUTING_PREFS, parseAdvertiseRoutesOption, type RoutingPrefsChange } from "../mesh/routing-prefs.js";
 import { checkRoutingHost } from "../daemon/mesh-routing.js";
-import { DEFAULT_IPV4_POOL } from "../mesh/address-allocator.js";
-import { parseIpPrefix } from "../net/ip-prefix.js";
-import { parseAdvertisedRoutes, RouteSpecError } from "../net/subnet-route.js";
+import { RouteSpecError } from "../net/subnet-route.js";
 import { hideSecretArguments, readAuthKey, withoutAuthKeyOptions } from "./auth-key-source.js";
 import { runUntilSignalled, startInBackground, stopByPidFile } from "./background.js";
 import { parseArguments, parsePort, UsageError, type OptionKinds, type ParsedArguments } from "./options.js";
@@ -64,17 +62,16 @@ export const ROUTING_OPTIONS: OptionKinds = {
 // checked here, so a typo fails before anything starts; the rest is checked by the node.
 export function routingChange(parsed: ParsedArguments): RoutingPrefsChange {
   const routes = parsed.strings["advertise-routes"];
-  if (routes !== undefined) {
-    try {
-      parseAdvertisedRoutes(routes, [parseIpPrefix(DEFAULT_IPV4_POOL)!]);
-    } catch (error) {
-      if (error instanceof RouteSpecError) throw new UsageError(`--advertise-routes: ${error.message}`);
-      throw error;
-    }
+  let advertiseRoutes: string[] | undefined;
+  try {
+    advertiseRoutes = routes === undefined ? undefined : parseAdvertiseRoutesOption(routes);
+  } catch (error) {
+    if (error instanceof RouteSpecError) throw new UsageError(`--advertise-routes: ${error.message}`);
+    throw error;
   }
   const toggle = (name: string): boolean | undefined => parsed.toggles[name];
   const change: Record<string, unknown> = {
-    advertiseRoutes: routes === undefined ? undefined : routes.split(",").map((route) => route.trim()).filter((route) => route !== ""),
+    advertiseRoutes,
     advertiseExitNode: toggle("advertise-exit-node"),
     snatSubnetRoutes: toggle("snat-subnet-routes"),
     acceptRoutes: toggle("accept-routes"),

@@ -10,13 +10,13 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { AdminAuth } from "../admin/admin-api.js";
 import { generateSetupCode, hashPassword, setupCodeMatches, verifyPassword } from "../admin/password.js";
-import { readSecretFile, removeSecretFile, writeSecretFile } from "../store/secret-file.js";
+import { adminPasswordFile, saveAdminPasswordHash, setupCodeFile } from "../store/admin-password-file.js";
+import { readSecretFile, writeSecretFile } from "../store/secret-file.js";
 
 const MAX_LINE_BYTES = 256;
 const text = (bytes: Uint8Array | null): string | null => (bytes === null ? null : Buffer.from(bytes).toString("utf8").trim());
 
-export const adminPasswordFile = (directory: string): string => join(directory, "admin-password");
-export const setupCodeFile = (directory: string): string => join(directory, "setup-code");
+export { adminPasswordFile, setupCodeFile };
 
 export interface ApplianceAuth extends AdminAuth {
   // The code to print, while no password is set.
@@ -26,9 +26,7 @@ export interface ApplianceAuth extends AdminAuth {
 
 /** Sets the password file from outside a running page (`meshgate admin passwd`). */
 export async function writeAdminPassword(directory: string, password: string, random: (bytes: number) => Uint8Array): Promise<void> {
-  const line = await hashPassword(password, random);
-  writeSecretFile(adminPasswordFile(directory), Buffer.from(`${line}\n`), "admin password file");
-  removeSecretFile(setupCodeFile(directory));
+  saveAdminPasswordHash(directory, await hashPassword(password, random));
 }
 
 export function createApplianceAuth(directory: string, random: (bytes: number) => Uint8Array): ApplianceAuth {

@@ -1,10 +1,10 @@
 // The admin interface (src/admin/admin-api.ts) over what this appliance runs: its node (if
 // any), its coordinator (if it is one), the admin credentials, traffic history and board
-// health. The admin page (web/) gets this and nothing else. Errors are translated to the
+// health, and what the Pi image's first boot made of meshgate.conf. The admin page (web/) gets this and nothing else. Errors are translated to the
 // interface's two kinds: a refusal that names what a person must fix becomes AdminInputError
 // (400 beside the field), a request that cannot be carried out now AdminStateError (409).
 
-import { AdminInputError, AdminStateError, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type DevicesApi, type HistoryRange, type TrafficHistory } from "../admin/admin-api.js";
+import { AdminInputError, AdminStateError, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type DevicesApi, type FirstBootReport, type HistoryRange, type TrafficHistory } from "../admin/admin-api.js";
 import { NodeRequestError } from "../mesh/node-api-http.js";
 import type { AdminOperations } from "../mesh/admin-operations.js";
 import { ControlError } from "../mesh/control-protocol.js";
@@ -18,6 +18,8 @@ export interface ApplianceAdminDeps {
   readonly coordinator: { readonly controlUrl: string; readonly admin: AdminOperations } | null;
   readonly history: (range: HistoryRange) => Promise<TrafficHistory>;
   readonly health: () => Promise<BoardHealth>;
+  // The first-boot report (src/appliance/first-boot-report.ts); absent where there can be none.
+  readonly firstBoot?: () => FirstBootReport | null;
 }
 
 // The coordinator's refusals are ControlErrors with a message for people; which field they
@@ -101,5 +103,6 @@ export function createApplianceAdmin(deps: ApplianceAdminDeps): AdminApi {
     health: deps.health,
     metricsToken: () => deps.auth.metricsToken(),
     devices: deps.node === null ? null : devicesAdmin(deps.node),
+    ...(deps.firstBoot === undefined ? {} : { firstBoot: async () => deps.firstBoot!() }),
   };
 }

@@ -15,7 +15,7 @@ import type { Netmap } from "../mesh/netmap.js";
 import type { RoutingView } from "../mesh/node-status.js";
 import { selectRoutes, type RouteSelection } from "../mesh/route-selection.js";
 import {
-  advertisedRoutesOf, changeRoutingPrefs, loadRoutingPrefs, PREF_FLAGS, RoutingPrefsError, type RoutingPrefs, type RoutingPrefsChange,
+  advertisedRoutesOf, changeRoutingPrefs, loadRoutingPrefs, PREF_FLAGS, ROUTING_PREFS_SETTING, RoutingPrefsError, type RoutingPrefs, type RoutingPrefsChange,
 } from "../mesh/routing-prefs.js";
 import { formatIpPrefix, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { EXIT_ROUTES, isExitRoute, reportedRoutes, type AdvertisedRoute } from "../net/subnet-route.js";
@@ -29,8 +29,6 @@ import { applyPolicyRouting, removePolicyRouting } from "./policy-routing.js";
 // 51820 for both; a different number lets a wg-quick tunnel run beside a mesh node).
 export const MESH_FWMARK = 52820;
 export const MESH_ROUTE_TABLE = 52820;
-
-const PREFS_SETTING = "routing-prefs";
 
 export interface MeshRoutingDeps {
   readonly store: NodeStore;
@@ -75,7 +73,7 @@ export function checkRoutingHost(prefs: RoutingPrefs, isRoot: boolean): void {
 }
 
 export function createMeshRouting(deps: MeshRoutingDeps): MeshRouting {
-  let prefs = loadRoutingPrefs(deps.store.getSetting(PREFS_SETTING));
+  let prefs = loadRoutingPrefs(deps.store.getSetting(ROUTING_PREFS_SETTING));
   let selection: RouteSelection = selectRoutes(null, { acceptRoutes: false, exitNode: null, localNetworks: [] });
   let installed = new Set<string>(); // kernel routes into the interface
   let exitPlan: PolicyRoutingPlan | null = null;
@@ -177,7 +175,7 @@ export function createMeshRouting(deps: MeshRoutingDeps): MeshRouting {
         await reapply();
         throw failure;
       }
-      deps.store.setSetting(PREFS_SETTING, JSON.stringify(next));
+      deps.store.setSetting(ROUTING_PREFS_SETTING, JSON.stringify(next));
       return prefs;
     },
     view(netmap) {

@@ -4,8 +4,12 @@
 // node's store so a restart keeps them; a change names the field that is wrong and changes
 // nothing.
 
-import { parseIpAddress, type IpPrefix } from "../net/ip-prefix.js";
+import { parseIpAddress, parseIpPrefix, type IpPrefix } from "../net/ip-prefix.js";
 import { parseAdvertisedRoutes, RouteSpecError, type AdvertisedRoute } from "../net/subnet-route.js";
+import { DEFAULT_IPV4_POOL } from "./address-allocator.js";
+
+/** The node store's setting that keeps the saved prefs (RoutingPrefs as JSON). */
+export const ROUTING_PREFS_SETTING = "routing-prefs";
 
 export interface RoutingPrefs {
   // As written: "192.168.1.0/24" or "192.168.1.0/24=10.77.1.0/24" (checked by parseAdvertisedRoutes).
@@ -106,4 +110,30 @@ export function changeRoutingPrefs(current: RoutingPrefs, change: RoutingPrefsCh
 export function loadRoutingPrefs(text: string | null): RoutingPrefs {
   if (text === null) return DEFAULT_ROUTING_PREFS;
   return changeRoutingPrefs(DEFAULT_ROUTING_PREFS, parseRoutingPrefsChange(JSON.parse(text)));
+}
+
+/**
+ * The text of `--advertise-routes` (also `advertise_routes` in the Pi image's meshgate.conf) as
+ * the list the prefs keep; RouteSpecError when its syntax is wrong. Checked against the default
+ * mesh pool here: the node checks again against its mesh's own ranges.
+ */
+export function parseAdvertiseRoutesOption(text: string): string[] {
+  parseAdvertisedRoutes(text, [parseIpPrefix(DEFAULT_IPV4_POOL)!]);
+  return text.split(",").map((route) => route.trim()).filter((route) => route !== "");
+}
+
+/** Where saved prefs live: the node store's settings (src/store/node-store.ts). */
+export interface RoutingPrefsSettings {
+  getSetting(key: string): string | null;
+  setSetting(key: string, value: string): void;
+}
+
+/**
+ * Applies `change` to the saved prefs without a running node (the node takes them when it
+ * starts), as `meshgate up` would save them; RoutingPrefsError and nothing saved when it is wrong.
+ */
+export function saveRoutingPrefsChange(settings: RoutingPrefsSettings, change: RoutingPrefsChange): RoutingPrefs {
+  const next = changeRoutingPrefs(loadRoutingPrefs(settings.getSetting(ROUTING_PREFS_SETTING)), change);
+  settings.setSetting(ROUTING_PREFS_SETTING, JSON.stringify(next));
+  return next;
 }

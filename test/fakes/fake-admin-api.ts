@@ -5,7 +5,7 @@
 // call of the named method throw, for the 409 and 500 paths. Devices (phones with the stock
 // WireGuard app) are on unless `devices: false`, which answers `devices: null` (no node runs).
 
-import { AdminInputError, AdminStateError, type AddedDevice, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type CreatedKey, type DeviceView, type DevicesApi, type HistoryRange, type TrafficHistory } from "../../src/admin/admin-api.js";
+import { AdminInputError, AdminStateError, type AddedDevice, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type CreatedKey, type DeviceView, type DevicesApi, type FirstBootReport, type HistoryRange, type TrafficHistory } from "../../src/admin/admin-api.js";
 import type { AuthKeyView, NodeView, RouteView } from "../../src/mesh/coordinator.js";
 import type { NodeStatus, PeerView } from "../../src/mesh/node-status.js";
 import type { RoutingPrefs } from "../../src/mesh/routing-prefs.js";
@@ -25,6 +25,7 @@ export interface FakeAdminApi extends AdminApi {
   board: BoardHealth; // what health() answers
   readonly calls: string[]; // "removeNode 2", "changeRouting {...}"
   failNext: { readonly method: string; readonly error: Error } | null;
+  firstBootReport: FirstBootReport | null; // what firstBoot() answers
 }
 
 const peer = (name: string, ipv4: string, extra: Partial<PeerView>): PeerView => ({
@@ -255,6 +256,7 @@ export function createFakeAdminApi(options: { coordinator?: boolean; devices?: b
     deviceList,
     calls,
     failNext: null,
+    firstBootReport: null,
     board: {
       cpuTemperatureC: 52.5,
       load: [0.5, 0.4, 0.3],
@@ -304,6 +306,7 @@ export function createFakeAdminApi(options: { coordinator?: boolean; devices?: b
     },
     metricsToken: () => FAKE_METRICS_TOKEN,
     devices: options.devices === false ? null : devices,
+    firstBoot: async () => fake.firstBootReport,
   };
   return fake;
 }

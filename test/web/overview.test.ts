@@ -81,3 +81,33 @@ test("names from the mesh are escaped, in pages and fragments", async () => {
     assert.match(html, /&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;/, path);
   }
 });
+
+test("meshgate.conf with errors: a warning lists every line and says nothing was applied; escaped; no inline script", async () => {
+  const { api, login } = harness();
+  const client = await login();
+  assert.doesNotMatch(await (await client.get("/")).text(), /meshgate\.conf/, "no report, no notice");
+  api.firstBootReport = {
+    result: "error", at: "2026-01-15T11:00:00.000Z",
+    errors: [
+      { line: 3, field: "hostname", message: '"my_pi" is not a valid hostname: use letters, digits and "-"' },
+      { line: 7, message: 'unknown setting "<b>x" (did you mean "hostname"?)' },
+    ],
+  };
+  const response = await client.get("/");
+  const html = await response.text();
+  assert.match(html, /<p class="warning">meshgate\.conf on the SD card&#39;s boot partition has errors; nothing in it was applied:<\/p>/);
+  assert.match(html, /<li>line 3 \(hostname\): &quot;my_pi&quot; is not a valid hostname: use letters, digits and &quot;-&quot;<\/li>/);
+  assert.match(html, /<li>line 7: unknown setting &quot;&lt;b&gt;x&quot;/);
+  assert.doesNotMatch(html, /<script>(?!<\/script>)[^<]/, "no inline script");
+  assert.match(response.headers.get("content-security-policy") ?? "", /script-src 'self'/);
+  assert.doesNotMatch(await (await client.get("/live/overview")).text(), /meshgate\.conf/, "the live region does not repeat it");
+});
+
+test("meshgate.conf applied: one line says what, and a step that failed is a warning", async () => {
+  const { api, login } = harness();
+  const client = await login();
+  api.firstBootReport = { result: "applied", at: "2026-01-15T11:00:00.000Z", applied: ["hostname", "admin password", "ssh"], failed: [{ step: "wifi", message: "systemctl: not installed" }] };
+  const html = await (await client.get("/")).text();
+  assert.match(html, /Settings from meshgate\.conf applied at 2026-01-15 11:00:00 UTC: hostname, admin password, ssh\./);
+  assert.match(html, /<p class="warning">wifi could not be applied: systemctl: not installed<\/p>/);
+});

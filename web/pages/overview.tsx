@@ -2,6 +2,7 @@
 // peer — mesh address, the path its packets take and why not direct, last handshake, traffic
 // and current rate.
 
+import type { FirstBootReport } from "../../src/admin/admin-api.js";
 import type { CoordinatorState, NodeStatus, PeerView } from "../admin-views.js";
 import { formatAge, formatBytes, formatDuration, formatRate } from "../format.js";
 import type { Rate } from "../rate-meter.js";
@@ -115,9 +116,52 @@ export function OverviewLive(props: { status: NodeStatus | null; rates: Readonly
   );
 }
 
-export function OverviewPage(props: { nav: Nav; flash: string | null; status: NodeStatus | null; rates: ReadonlyMap<string, Rate | null>; now: number }) {
+// What the Pi image made of meshgate.conf on the SD card at boot: a warning listing every
+// problem when nothing in it was applied; a line saying what was, and any step that failed.
+export function FirstBootNotice(props: { report: FirstBootReport | null }) {
+  const { report } = props;
+  if (report === null) return null;
+  if (report.result === "error") {
+    return (
+      <section class="card first-boot" role="alert">
+        <p class="warning">meshgate.conf on the SD card's boot partition has errors; nothing in it was applied:</p>
+        <ul>
+          {report.errors.map((error) => (
+            <li>
+              line {error.line}
+              {error.field === undefined ? "" : ` (${error.field})`}: {error.message}
+            </li>
+          ))}
+        </ul>
+        <p class="muted">Fix these lines in meshgate.conf (the errors are also in meshgate-config-errors.txt beside it) and restart the appliance.</p>
+      </section>
+    );
+  }
+  return (
+    <section class="first-boot">
+      <p class="muted">
+        Settings from meshgate.conf applied at {report.at.replace("T", " ").replace(/\.\d+Z$/, " UTC")}: {report.applied.length === 0 ? "nothing to change" : report.applied.join(", ")}.
+      </p>
+      {report.failed.map((failure) => (
+        <p class="warning">
+          {failure.step} could not be applied: {failure.message}
+        </p>
+      ))}
+    </section>
+  );
+}
+
+export function OverviewPage(props: {
+  nav: Nav;
+  flash: string | null;
+  firstBoot?: FirstBootReport | null;
+  status: NodeStatus | null;
+  rates: ReadonlyMap<string, Rate | null>;
+  now: number;
+}) {
   return (
     <Layout title="Overview" nav={props.nav} flash={props.flash}>
+      <FirstBootNotice report={props.firstBoot ?? null} />
       <LiveRegion src={OVERVIEW_LIVE_PATH} everySeconds={3}>
         <OverviewLive status={props.status} rates={props.rates} now={props.now} />
       </LiveRegion>

@@ -16,7 +16,8 @@ export function overviewRoutes(api: AdminApi, rateMeter: RateMeter, now: () => n
     return { status, now: at, rates: rateMeter.observe(at, status?.peers ?? []) };
   };
 
-  app.get("/", async (c) => c.html(<OverviewPage nav={navFor(c, api, "overview")} flash={takeFlash(c)} {...await read()} />));
+  app.get("/", async (c) =>
+    c.html(<OverviewPage nav={navFor(c, api, "overview")} flash={takeFlash(c)} firstBoot={(await api.firstBoot?.()) ?? null} {...await read()} />));
 
   app.get(OVERVIEW_LIVE_PATH, async (c) => c.html(<OverviewLive {...await read()} />));
 
