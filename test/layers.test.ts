@@ -34,8 +34,9 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   traffic: [],
   system: ["net"],
   jobs: [],
-  daemon: ["admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
-  cli: ["daemon", "admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  appliance: ["admin", "mesh", "store", "io", "net"],
+  daemon: ["appliance", "admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
+  cli: ["daemon", "appliance", "admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
 };
 const PURE = ["net", "wireguard", "mesh", "nat", "router", "admin", "traffic"];
 

@@ -116,7 +116,48 @@ export interface DevicesApi {
   remove(publicKey: string): Promise<void>;
 }
 
+// Software updates, where the app runs from one of the Raspberry Pi image's two slots
+// (/opt/meshgate/slots/a|b, /opt/meshgate/current pointing at one; src/appliance/update-install.ts).
+
+/** The largest update bundle the appliance takes (a bundle is ~50 MiB: the node runtime, the app and its modules). */
+export const MAX_UPDATE_BUNDLE_BYTES = 512 * 1024 * 1024;
+
+export interface UpdateSlot {
+  readonly slot: string; // "a" or "b"
+  readonly version: string | null; // null: the slot is empty or unreadable
+}
+
+// What the last update came to (written by the root check after the restart).
+export interface UpdateResult {
+  readonly result: "installed" | "rolled-back";
+  readonly version: string;
+  readonly previousVersion: string | null;
+  readonly reason: string | null; // why it was rolled back
+  readonly at: number; // seconds since the Unix epoch
+}
+
+export interface UpdateStatus {
+  readonly current: UpdateSlot;
+  readonly other: UpdateSlot;
+  /** An update under way (installed, waiting for the new version to come up healthy). */
+  readonly pending: { readonly version: string; readonly slot: string; readonly previousVersion: string; readonly startedAt: number } | null;
+  /** An uploaded bundle waiting for the root installer. */
+  readonly incoming: boolean;
+  readonly lastResult: UpdateResult | null;
+}
+
+export interface UpdatesApi {
+  status(): Promise<UpdateStatus>;
+  /**
+   * Hands an uploaded bundle to the root installer (a systemd path unit starts it): AdminInputError("bundle")
+   * when it is empty, over MAX_UPDATE_BUNDLE_BYTES or not gzip; AdminStateError while another update is under way.
+   */
+  stage(upload: { readonly name: string; readonly bytes: Uint8Array }): Promise<void>;
+}
+
 export interface AdminApi {
+  /** The running meshgate's version (package.json), for GET /healthz and the Settings page. */
+  readonly softwareVersion: string;
   readonly auth: AdminAuth;
   /** This appliance's node (null where none runs: a coordinator started without root). */
   node(): Promise<NodeStatus | null>;
@@ -130,4 +171,6 @@ export interface AdminApi {
   metricsToken(): string;
   /** Devices without meshgate behind this appliance; null where no node runs. */
   readonly devices: DevicesApi | null;
+  /** Software updates; absent where meshgate does not run from the image's slots. */
+  readonly updates?: UpdatesApi;
 }

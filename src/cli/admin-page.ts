@@ -6,12 +6,14 @@ import { createAdminApp } from "../../web/app.js";
 import type { HistoryRange, TrafficHistory } from "../admin/admin-api.js";
 import { createApplianceAuth, setupCodeFile } from "../daemon/admin-auth.js";
 import { AdminListenError, serveAdminPage, type AdminListen, type ServedAdminPage } from "../daemon/admin-page.js";
-import { createApplianceAdmin } from "../daemon/appliance-admin.js";
+import { applianceUpdates, createApplianceAdmin } from "../daemon/appliance-admin.js";
 import type { RunningMeshNode } from "../daemon/mesh-node.js";
 import type { AdminOperations } from "../mesh/admin-operations.js";
 import { createSystemRandom } from "../io/system-random.js";
 import { createBoardHealthReader } from "../system/board-health.js";
 import { adminStateDirectory } from "./admin.js";
+import { APP_DIR, packageVersion } from "./package-version.js";
+import { DEFAULT_ROOT_DIR } from "./update.js";
 
 export interface AdminPageOptions {
   readonly stateDir: string;
@@ -41,7 +43,8 @@ export async function startAdminPage(options: AdminPageOptions): Promise<ServedA
   const history = async (range: HistoryRange): Promise<TrafficHistory> =>
     node?.history(range) ?? { range, stepSeconds: 0, times: [], total: { rx: [], tx: [] }, peers: [] };
   const health = createBoardHealthReader(options.stateDir);
-  const api = createApplianceAdmin({ auth, node, coordinator: options.coordinator, history, health: () => health.health() });
+  const updates = await applianceUpdates({ rootDir: DEFAULT_ROOT_DIR, stateDir: options.stateDir, appDir: APP_DIR, now: Date.now });
+  const api = createApplianceAdmin({ auth, node, coordinator: options.coordinator, history, health: () => health.health(), softwareVersion: packageVersion(), updates });
   const app = createAdminApp(api, { logError: (failure) => options.log(`admin page: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`) });
   let page: ServedAdminPage | null;
   try {

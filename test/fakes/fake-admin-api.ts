@@ -248,6 +248,7 @@ export function createFakeAdminApi(options: { coordinator?: boolean; devices?: b
   const fake: FakeAdminApi = {
     password: options.password === undefined ? "correct horse battery" : options.password,
     version: 1,
+    softwareVersion: "0.1.0",
     status: initialStatus(),
     nodes,
     keys,
