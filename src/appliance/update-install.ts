@@ -199,6 +199,7 @@ async function copyIn(file: string, bundle: string, upload: boolean): Promise<vo
 /** Installs `file` (a path root gave, or the admin page's upload with `fromUpload`). */
 export async function installUpdate(file: string, options: { readonly restart: boolean; readonly fromUpload?: boolean }, deps: UpdateDeps): Promise<UpdateOutcome> {
   if (!deps.isRoot) throw new UpdateRefusedError("installing an update needs root (sudo meshgate update …)");
+  await currentSlot(deps.rootDir); // the image's layout, or a message saying it is not
   const waiting = await readPending(deps.stateDir, deps.now());
   if (waiting !== null && !waiting.stale) {
     throw new UpdateRefusedError(`an update to ${waiting.pending?.version ?? "another version"} is under way (${join(updateDirectory(deps.stateDir), PENDING_FILE)}); wait for it to finish`);
