@@ -34,7 +34,7 @@ const LAYERS: Readonly<Record<string, readonly string[]>> = {
   traffic: [],
   system: ["net"],
   jobs: [],
-  appliance: ["admin", "mesh", "store", "net"],
+  appliance: ["admin", "mesh", "store", "io", "net"],
   daemon: ["appliance", "admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
   cli: ["daemon", "appliance", "admin", "interface", "mesh", "nat", "router", "traffic", "system", "jobs", "store", "wireguard", "dataplane", "io", "net"],
 };

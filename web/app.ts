@@ -4,8 +4,9 @@
 //
 // Request flow, in the order the app applies it:
 //   1. security headers on every response (security-headers.ts), errors as pages or JSON, bodies
-//      over 64 KiB refused (errors.ts)
-//   2. public: /static/* (static-assets.ts), /metrics with its bearer token (routes/metrics.ts)
+//      over 64 KiB refused (errors.ts), but for the update upload (512 MiB)
+//   2. public: /static/* (static-assets.ts), /healthz (routes/healthz.ts), /metrics with its
+//      bearer token (routes/metrics.ts)
 //   3. no password yet: only /setup (auth/guards.ts requirePassword)
 //   4. public: /setup, /login (routes/login.tsx), a one-time join link /join/:token (routes/join.tsx)
 //   5. a live session, else /login or 401 (requireSession); a CSRF token on every POST (requireCsrfToken)
@@ -21,11 +22,12 @@ import { requireCsrfToken, requirePassword, requireSession } from "./auth/guards
 import { createLoginLimiter } from "./auth/login-limiter.js";
 import { createSessionStore } from "./auth/sessions.js";
 import { socketAddress, type SourceAddressOf } from "./auth/source-address.js";
-import { errorHandler, MAX_REQUEST_BODY_BYTES, notFound, tooLarge } from "./errors.js";
+import { errorHandler, MAX_REQUEST_BODY_BYTES, MAX_UPDATE_UPLOAD_BYTES, notFound, tooLarge, updateTooLarge } from "./errors.js";
 import { createRateMeter } from "./rate-meter.js";
 import { accountRoutes } from "./routes/account.js";
 import { devicesRoutes } from "./routes/devices.js";
 import { healthRoutes } from "./routes/health.js";
+import { healthzRoutes } from "./routes/healthz.js";
 import { createJoinLinks } from "./join-links.js";
 import { joinRoutes } from "./routes/join.js";
 import { loginRoutes } from "./routes/login.js";
@@ -33,7 +35,7 @@ import { meshRoutes } from "./routes/mesh.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { overviewRoutes } from "./routes/overview.js";
 import { routingRoutes } from "./routes/routing.js";
-import { settingsRoutes } from "./routes/settings.js";
+import { settingsRoutes, UPDATE_UPLOAD_PATH } from "./routes/settings.js";
 import { trafficRoutes } from "./routes/traffic.js";
 import { securityHeaders } from "./security-headers.js";
 import { staticAssets } from "./static-assets.js";
@@ -66,9 +68,14 @@ export function createAdminApp(api: AdminApi, options: AdminAppOptions = {}): Ho
   app.use(securityHeaders());
   app.onError(errorHandler(options.logError ?? ((failure) => console.error("admin page:", failure))));
   app.notFound(notFound);
-  app.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: tooLarge }));
+  // One limit for every form; the update upload (only where updates exist) has its own, checked
+  // against Content-Length before anything is read, and counted while a chunked body streams in.
+  const formLimit = bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: tooLarge });
+  const uploadLimit = bodyLimit({ maxSize: MAX_UPDATE_UPLOAD_BYTES, onError: updateTooLarge });
+  app.use((c, next) => (api.updates !== undefined && c.req.method === "POST" && c.req.path === UPDATE_UPLOAD_PATH ? uploadLimit : formLimit)(c, next));
 
   app.route("/", staticAssets());
+  app.route("/", healthzRoutes(api));
   app.route("/", metricsRoutes(api, now));
 
   app.use(requirePassword(deps));

@@ -12,7 +12,7 @@
 import type { Context, ErrorHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AdminInputError, AdminStateError } from "../src/admin/admin-api.js";
+import { AdminInputError, AdminStateError, MAX_UPDATE_BUNDLE_BYTES } from "../src/admin/admin-api.js";
 import { ErrorPage } from "./pages/error-page.js";
 
 /** Whether `path` is fetched by the page's script (JSON or HTML fragments), not opened by a person. */
@@ -48,6 +48,14 @@ export function tooLarge(c: Context): Response | Promise<Response> {
   const message = `requests to the admin page carry at most ${MAX_REQUEST_BODY_BYTES / 1024} KiB`;
   if (isScriptPath(c.req.path)) return jsonError(c, 413, "too_large", message);
   return c.html(ErrorPage({ status: 413, message }), 413);
+}
+
+// An update bundle (POST /settings/update) is the one big body: the multipart framing around
+// the file adds a few hundred bytes, the rest of the form (the CSRF token) fewer.
+export const MAX_UPDATE_UPLOAD_BYTES = MAX_UPDATE_BUNDLE_BYTES + 64 * 1024;
+
+export function updateTooLarge(c: Context): Response | Promise<Response> {
+  return c.html(ErrorPage({ status: 413, message: `an update file is at most ${MAX_UPDATE_BUNDLE_BYTES / 1024 / 1024} MiB: this is not one` }), 413);
 }
 
 export function notFound(c: Context): Response | Promise<Response> {

@@ -128,8 +128,48 @@ export interface FirstBootProblem {
 export type FirstBootReport =
   | { readonly result: "applied"; readonly at: string; readonly applied: readonly string[]; readonly failed: readonly { readonly step: string; readonly message: string }[] }
   | { readonly result: "error"; readonly at: string; readonly errors: readonly FirstBootProblem[] };
+// Software updates, where the app runs from one of the Raspberry Pi image's two slots
+// (/opt/meshgate/slots/a|b, /opt/meshgate/current pointing at one; src/appliance/update-install.ts).
+
+/** The largest update bundle the appliance takes (a bundle is ~50 MiB: the node runtime, the app and its modules). */
+export const MAX_UPDATE_BUNDLE_BYTES = 512 * 1024 * 1024;
+
+export interface UpdateSlot {
+  readonly slot: string; // "a" or "b"
+  readonly version: string | null; // null: the slot is empty or unreadable
+}
+
+// What the last update came to (written by the root check after the restart).
+export interface UpdateResult {
+  readonly result: "installed" | "rolled-back";
+  readonly version: string;
+  readonly previousVersion: string | null;
+  readonly reason: string | null; // why it was rolled back
+  readonly at: number; // seconds since the Unix epoch
+}
+
+export interface UpdateStatus {
+  readonly current: UpdateSlot;
+  readonly other: UpdateSlot;
+  /** An update under way (installed, waiting for the new version to come up healthy). */
+  readonly pending: { readonly version: string; readonly slot: string; readonly previousVersion: string; readonly startedAt: number } | null;
+  /** An uploaded bundle waiting for the root installer. */
+  readonly incoming: boolean;
+  readonly lastResult: UpdateResult | null;
+}
+
+export interface UpdatesApi {
+  status(): Promise<UpdateStatus>;
+  /**
+   * Hands an uploaded bundle to the root installer (a systemd path unit starts it): AdminInputError("bundle")
+   * when it is empty, over MAX_UPDATE_BUNDLE_BYTES or not gzip; AdminStateError while another update is under way.
+   */
+  stage(upload: { readonly name: string; readonly bytes: Uint8Array }): Promise<void>;
+}
 
 export interface AdminApi {
+  /** The running meshgate's version (package.json), for GET /healthz and the Settings page. */
+  readonly softwareVersion: string;
   readonly auth: AdminAuth;
   /** This appliance's node (null where none runs: a coordinator started without root). */
   node(): Promise<NodeStatus | null>;
@@ -145,4 +185,6 @@ export interface AdminApi {
   readonly devices: DevicesApi | null;
   /** The Pi image's first-boot report (null: there was no meshgate.conf); absent off the image. */
   readonly firstBoot?: () => Promise<FirstBootReport | null>;
+  /** Software updates; absent where meshgate does not run from the image's slots. */
+  readonly updates?: UpdatesApi;
 }

@@ -7,12 +7,14 @@ import type { FirstBootReport, HistoryRange, TrafficHistory } from "../admin/adm
 import { readFirstBootReport } from "../appliance/first-boot-report.js";
 import { createApplianceAuth, setupCodeFile } from "../daemon/admin-auth.js";
 import { AdminListenError, serveAdminPage, type AdminListen, type ServedAdminPage } from "../daemon/admin-page.js";
-import { createApplianceAdmin } from "../daemon/appliance-admin.js";
+import { applianceUpdates, createApplianceAdmin } from "../daemon/appliance-admin.js";
 import type { RunningMeshNode } from "../daemon/mesh-node.js";
 import type { AdminOperations } from "../mesh/admin-operations.js";
 import { createSystemRandom } from "../io/system-random.js";
 import { createBoardHealthReader } from "../system/board-health.js";
 import { adminStateDirectory } from "./admin.js";
+import { APP_DIR, packageVersion } from "./package-version.js";
+import { DEFAULT_ROOT_DIR } from "./update.js";
 
 export interface AdminPageOptions {
   readonly stateDir: string;
@@ -44,7 +46,8 @@ export async function startAdminPage(options: AdminPageOptions): Promise<ServedA
   const health = createBoardHealthReader(options.stateDir);
   // The Pi image's first-boot report sits in the appliance's state directory (none for a node's own).
   const firstBoot = (): FirstBootReport | null => readFirstBootReport(options.stateDir);
-  const api = createApplianceAdmin({ auth, node, coordinator: options.coordinator, history, health: () => health.health(), firstBoot });
+  const updates = await applianceUpdates({ rootDir: DEFAULT_ROOT_DIR, stateDir: options.stateDir, appDir: APP_DIR, now: Date.now });
+  const api = createApplianceAdmin({ auth, node, coordinator: options.coordinator, history, health: () => health.health(), softwareVersion: packageVersion(), updates, firstBoot });
   const app = createAdminApp(api, { logError: (failure) => options.log(`admin page: ${failure instanceof Error ? (failure.stack ?? failure.message) : String(failure)}`) });
   let page: ServedAdminPage | null;
   try {

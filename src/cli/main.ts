@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // The `meshgate` command: parses argv, runs one command, exits with its status.
 
-import { readFileSync } from "node:fs";
 import { ADMIN_USAGE, runAdmin } from "./admin.js";
 import { APPLIANCE_USAGE, runAppliance } from "./appliance.js";
 import { COORDINATOR_USAGE, runCoordinator, runKeys, runNodes } from "./coordinator.js";
@@ -9,8 +8,10 @@ import { DEVICES_USAGE, runDevices } from "./devices.js";
 import { DIAGNOSE_USAGE, runNetcheck, runPing } from "./diagnose.js";
 import { MESH_USAGE, runDown, runSet, runStatus, runUp, SET_USAGE } from "./mesh.js";
 import { UsageError } from "./options.js";
+import { packageVersion } from "./package-version.js";
 import { ROUTES_USAGE, runRoutes } from "./routes.js";
 import { runStart, START_USAGE } from "./start.js";
+import { runUpdate, UPDATE_USAGE } from "./update.js";
 import { runWg, WG_USAGE } from "./wg.js";
 
 type Write = (line: string) => void;
@@ -36,16 +37,13 @@ const COMMANDS: Record<string, Command> = {
   devices: { summary: "phones and tablets with the stock WireGuard app, reaching the mesh through this node", usage: DEVICES_USAGE, run: runDevices },
   admin: { summary: "set the admin page's password (meshgate admin passwd, from stdin)", usage: ADMIN_USAGE, run: runAdmin },
   appliance: { summary: "the Raspberry Pi image: apply meshgate.conf from the boot partition (first-boot)", usage: APPLIANCE_USAGE, run: runAppliance },
+  update: { summary: "install a new version from an update bundle, with rollback (Raspberry Pi image; root), or show its status", usage: UPDATE_USAGE, run: runUpdate },
   wg: { summary: "up/down a plain userspace WireGuard interface from a wg-quick file", usage: WG_USAGE, run: runWg },
   version: { summary: "print the meshgate version", usage: "Usage: meshgate version", run: (_args, write) => (write(version()), 0) },
   help: { summary: "show this help, or a command's (meshgate help up)", usage: "Usage: meshgate help [command]", run: (args, write) => (write(usage(args[0])), 0) },
 };
 
-function version(): string {
-  // dist/src/cli/main.js → package.json
-  const manifest = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
-  return `meshgate ${manifest.version}`;
-}
+const version = (): string => `meshgate ${packageVersion()}`;
 
 function usage(command?: string): string {
   const known = command === undefined ? undefined : COMMANDS[command];

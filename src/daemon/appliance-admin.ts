@@ -4,7 +4,8 @@
 // interface's two kinds: a refusal that names what a person must fix becomes AdminInputError
 // (400 beside the field), a request that cannot be carried out now AdminStateError (409).
 
-import { AdminInputError, AdminStateError, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type DevicesApi, type FirstBootReport, type HistoryRange, type TrafficHistory } from "../admin/admin-api.js";
+import { AdminInputError, AdminStateError, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type DevicesApi, type FirstBootReport, type HistoryRange, type TrafficHistory, type UpdatesApi } from "../admin/admin-api.js";
+import { readUpdateStatus, runsFromSlot, stageUpload } from "../appliance/update-slots.js";
 import { NodeRequestError } from "../mesh/node-api-http.js";
 import type { AdminOperations } from "../mesh/admin-operations.js";
 import { ControlError } from "../mesh/control-protocol.js";
@@ -20,6 +21,9 @@ export interface ApplianceAdminDeps {
   readonly health: () => Promise<BoardHealth>;
   // The first-boot report (src/appliance/first-boot-report.ts); absent where there can be none.
   readonly firstBoot?: () => FirstBootReport | null;
+  readonly softwareVersion: string;
+  /** Software updates: where the app runs from a slot of the Raspberry Pi image (applianceUpdates). */
+  readonly updates: UpdatesApi | null;
 }
 
 // The coordinator's refusals are ControlErrors with a message for people; which field they
@@ -104,5 +108,25 @@ export function createApplianceAdmin(deps: ApplianceAdminDeps): AdminApi {
     metricsToken: () => deps.auth.metricsToken(),
     devices: deps.node === null ? null : devicesAdmin(deps.node),
     ...(deps.firstBoot === undefined ? {} : { firstBoot: async () => deps.firstBoot!() }),
+    softwareVersion: deps.softwareVersion,
+    ...(deps.updates === null ? {} : { updates: deps.updates }),
+  };
+}
+
+export interface ApplianceUpdatesOptions {
+  readonly rootDir: string; // /opt/meshgate: slots/a, slots/b and the `current` pointer
+  readonly stateDir: string; // /var/lib/meshgate: the upload goes to update/incoming.tar.gz
+  readonly appDir: string; // the app this process runs (package.json's folder)
+  readonly now: () => number;
+}
+
+// Updates from the admin page exist only where this process is the app `current` points at: a
+// checkout or an npm install has no second slot to install into, nor the root installer
+// (meshgate-update.service) that picks the upload up.
+export async function applianceUpdates(options: ApplianceUpdatesOptions): Promise<UpdatesApi | null> {
+  if (!(await runsFromSlot(options.rootDir, options.appDir))) return null;
+  return {
+    status: () => readUpdateStatus(options.rootDir, options.stateDir, options.now()),
+    stage: (upload) => stageUpload(options.stateDir, upload, options.now()),
   };
 }

@@ -5,7 +5,7 @@
 // call of the named method throw, for the 409 and 500 paths. Devices (phones with the stock
 // WireGuard app) are on unless `devices: false`, which answers `devices: null` (no node runs).
 
-import { AdminInputError, AdminStateError, type AddedDevice, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type CreatedKey, type DeviceView, type DevicesApi, type FirstBootReport, type HistoryRange, type TrafficHistory } from "../../src/admin/admin-api.js";
+import { AdminInputError, AdminStateError, MAX_UPDATE_BUNDLE_BYTES, type UpdateStatus, type UpdatesApi, type AddedDevice, type AdminApi, type BoardHealth, type CoordinatorAdminApi, type CreatedKey, type DeviceView, type DevicesApi, type FirstBootReport, type HistoryRange, type TrafficHistory } from "../../src/admin/admin-api.js";
 import type { AuthKeyView, NodeView, RouteView } from "../../src/mesh/coordinator.js";
 import type { NodeStatus, PeerView } from "../../src/mesh/node-status.js";
 import type { RoutingPrefs } from "../../src/mesh/routing-prefs.js";
@@ -26,6 +26,8 @@ export interface FakeAdminApi extends AdminApi {
   readonly calls: string[]; // "removeNode 2", "changeRouting {...}"
   failNext: { readonly method: string; readonly error: Error } | null;
   firstBootReport: FirstBootReport | null; // what firstBoot() answers
+  updateStatus: UpdateStatus; // what updates.status() answers (where `updates: true`)
+  readonly staged: { readonly name: string; readonly bytes: Uint8Array }[]; // what updates.stage() took
 }
 
 const peer = (name: string, ipv4: string, extra: Partial<PeerView>): PeerView => ({
@@ -128,7 +130,7 @@ function deviceConfig(view: DeviceView): string {
   ].join("\n");
 }
 
-export function createFakeAdminApi(options: { coordinator?: boolean; devices?: boolean; password?: string | null } = {}): FakeAdminApi {
+export function createFakeAdminApi(options: { coordinator?: boolean; devices?: boolean; password?: string | null; updates?: boolean } = {}): FakeAdminApi {
   const calls: string[] = [];
   const nodes = [node(1, "gateway", true), node(2, "laptop", true), node(3, "phone", false)];
   const keys: AuthKeyView[] = [
@@ -246,9 +248,36 @@ export function createFakeAdminApi(options: { coordinator?: boolean; devices?: b
     },
   };
 
+  // Software updates (off unless `updates: true`: the page runs from a checkout, not the image).
+  // stage() refuses as the appliance does: empty, too big, not gzip (AdminInputError "bundle").
+  const staged: { name: string; bytes: Uint8Array }[] = [];
+  const updates: UpdatesApi = {
+    async status() {
+      check("updates.status");
+      return fake.updateStatus;
+    },
+    async stage(upload) {
+      check("updates.stage");
+      if (upload.bytes.length === 0) throw new AdminInputError("bundle", "choose an update file");
+      if (upload.bytes.length > MAX_UPDATE_BUNDLE_BYTES) throw new AdminInputError("bundle", "the file is too large");
+      if (upload.bytes[0] !== 0x1f || upload.bytes[1] !== 0x8b) throw new AdminInputError("bundle", `${upload.name} is not a gzip file`);
+      staged.push(upload);
+      calls.push(`updates.stage ${upload.name} ${upload.bytes.length}`);
+    },
+  };
+
   const fake: FakeAdminApi = {
+    updateStatus: {
+      current: { slot: "a", version: "0.1.0" },
+      other: { slot: "b", version: null },
+      pending: null,
+      incoming: false,
+      lastResult: null,
+    },
+    staged,
     password: options.password === undefined ? "correct horse battery" : options.password,
     version: 1,
+    softwareVersion: "0.1.0",
     status: initialStatus(),
     nodes,
     keys,
@@ -307,6 +336,7 @@ export function createFakeAdminApi(options: { coordinator?: boolean; devices?: b
     metricsToken: () => FAKE_METRICS_TOKEN,
     devices: options.devices === false ? null : devices,
     firstBoot: async () => fake.firstBootReport,
+    ...(options.updates === true ? { updates } : {}),
   };
   return fake;
 }

@@ -22,9 +22,11 @@ export interface Browser {
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   /** A form post; the CSRF token of the last page unless `fields._csrf` says otherwise. */
   post(path: string, fields?: Record<string, string>, headers?: Record<string, string>): Promise<Response>;
+  /** A multipart/form-data post (a file upload); the CSRF token of the last page unless `fields` has `_csrf`. */
+  upload(path: string, fields: Record<string, string | File>, headers?: Record<string, string>): Promise<Response>;
 }
 
-export function harness(options: { coordinator?: boolean; devices?: boolean; password?: string | null } = {}): Harness {
+export function harness(options: { coordinator?: boolean; devices?: boolean; password?: string | null; updates?: boolean } = {}): Harness {
   const api = createFakeAdminApi(options);
   const clock = { now: FAKE_NOW };
   const logged: unknown[] = [];
@@ -53,6 +55,12 @@ export function harness(options: { coordinator?: boolean; devices?: boolean; pas
       post: (path, fields = {}, headers = {}) => {
         const body = new URLSearchParams({ ...(self.csrf === null ? {} : { _csrf: self.csrf }), ...fields });
         return send(path, { method: "POST", body, headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers } });
+      },
+      upload: (path, fields, headers = {}) => {
+        const body = new FormData();
+        if (self.csrf !== null && !("_csrf" in fields)) body.append("_csrf", self.csrf);
+        for (const [name, value] of Object.entries(fields)) body.append(name, value);
+        return send(path, { method: "POST", body, headers });
       },
     };
     return self;

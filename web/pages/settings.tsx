@@ -1,9 +1,10 @@
-// Settings: the Prometheus bearer token (with a scrape configuration to copy) and the way to
-// change the admin password.
+// Settings: the Prometheus bearer token (with a scrape configuration to copy), software updates
+// (software-update.tsx) and the way to change the admin password.
 
 import { Layout, type Nav } from "./layout.js";
+import { SoftwareUpdateSection, type SoftwareUpdateProps } from "./software-update.js";
 
-export function SettingsPage(props: { nav: Nav; flash: string | null; metricsToken: string; origin: string }) {
+export function SettingsPage(props: { nav: Nav; flash: string | null; metricsToken: string; origin: string; software: Omit<SoftwareUpdateProps, "csrfToken"> }) {
   const scrape = [
     "scrape_configs:",
     "  - job_name: meshgate",
@@ -27,6 +28,7 @@ export function SettingsPage(props: { nav: Nav; flash: string | null; metricsTok
           <code>{scrape}</code>
         </pre>
       </section>
+      <SoftwareUpdateSection {...props.software} csrfToken={props.nav.csrfToken} />
       <section class="card">
         <h2>Admin password</h2>
         <p>
