@@ -13,7 +13,9 @@ stage_kernel() {
   grep -v '^#' "$IMAGE_DIR/initramfs-modules.list" >"$target/etc/initramfs-tools/modules"
   # raspi-firmware writes cmdline.txt from this (and would look for the root device by its
   # partition UUID otherwise, which changes with every image).
-  printf 'ROOTPART=LABEL=RASPIROOT\n' >"$target/etc/default/raspi-firmware"
+  # Consoles: the serial port of the GPIO header (the mini UART, ttyS1 on the Pi 3/4/Zero 2 W)
+  # and the screen, last, so systemd's messages and meshgate's announcement appear on HDMI.
+  printf 'ROOTPART=LABEL=RASPIROOT\nCONSOLES="ttyS1,115200 tty0"\n' >"$target/etc/default/raspi-firmware"
   chroot_mount "$target"
   detail "installing $(grep -v '^#' "$IMAGE_DIR/kernel-packages.list" | paste -sd' ' -) (about 3 min)…"
   logged in_chroot "$target" apt-get update
@@ -28,7 +30,7 @@ stage_kernel() {
   logged in_chroot "$target" apt-get clean
   chroot_finish "$target"
   rm -rf "$target"/var/lib/apt/lists/* "$target"/var/cache/apt/*.bin
-  for required in cmdline.txt config.txt bootcode.bin start4.elf vmlinuz initrd.img bcm2837-rpi-3-b.dtb bcm2711-rpi-4-b.dtb; do
+  for required in cmdline.txt config.txt bootcode.bin start4.elf "vmlinuz-$kernel_version" "initrd.img-$kernel_version" bcm2837-rpi-3-b.dtb bcm2711-rpi-4-b.dtb; do
     [ -e "$target/boot/firmware/$required" ] || { echo "kernel stage: /boot/firmware/$required is missing" >>"$LOG"; return 1; }
   done
   mv "$target" "$(layer_dir kernel "$KERNEL_KEY")"

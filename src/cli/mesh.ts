@@ -20,6 +20,7 @@ import { runUntilSignalled, startInBackground, stopByPidFile } from "./backgroun
 import { parseArguments, parsePort, UsageError, type OptionKinds, type ParsedArguments } from "./options.js";
 import { startAdminPage } from "./admin-page.js";
 import { ADMIN_LISTEN_HELP, adminListenOption, adminPageLines } from "./admin-listen.js";
+import { canAdministerNetwork } from "../io/capabilities.js";
 
 export const DEFAULT_NODE_STATE_DIR = "/var/lib/meshgate/node";
 const DEFAULT_INTERFACE = "meshgate0";
@@ -100,7 +101,7 @@ export async function runUp(args: readonly string[], write: (line: string) => vo
   const adminListen = adminListenOption(parsed.strings["admin-listen"]);
   const routing = routingChange(parsed);
   try {
-    checkRoutingHost({ ...DEFAULT_ROUTING_PREFS, ...routing }, process.getuid?.() === 0);
+    checkRoutingHost({ ...DEFAULT_ROUTING_PREFS, ...routing }, canAdministerNetwork());
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }

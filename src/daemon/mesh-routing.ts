@@ -24,6 +24,7 @@ import type { SubnetRouter } from "../router/subnet-router.js";
 import type { NodeStore } from "../store/node-store.js";
 import type { Log } from "./interface.js";
 import { applyPolicyRouting, removePolicyRouting } from "./policy-routing.js";
+import { canAdministerNetwork } from "../io/capabilities.js";
 
 // The mark the node's UDP sockets carry and the table its exit routes live in (wg-quick uses
 // 51820 for both; a different number lets a wg-quick tunnel run beside a mesh node).
@@ -64,11 +65,11 @@ export class RoutingApplyError extends Error {
 }
 
 // Checks a change could be applied on this host at all, before anything is saved.
-export function checkRoutingHost(prefs: RoutingPrefs, isRoot: boolean): void {
+export function checkRoutingHost(prefs: RoutingPrefs, mayAdministerNetwork: boolean): void {
   const routes = prefs.advertiseRoutes.length > 0 || prefs.advertiseExitNode;
-  if (!isRoot && (routes || prefs.exitNode !== null)) {
+  if (!mayAdministerNetwork && (routes || prefs.exitNode !== null)) {
     const flag = routes ? (prefs.advertiseExitNode ? PREF_FLAGS.advertiseExitNode : PREF_FLAGS.advertiseRoutes) : PREF_FLAGS.exitNode;
-    throw new RoutingPrefsError(routes ? "advertiseRoutes" : "exitNode", `${flag} needs root: it changes forwarding, nftables and routing`);
+    throw new RoutingPrefsError(routes ? "advertiseRoutes" : "exitNode", `${flag} needs root (or CAP_NET_ADMIN): it changes forwarding, nftables and routing`);
   }
 }
 
@@ -165,7 +166,7 @@ export function createMeshRouting(deps: MeshRoutingDeps): MeshRouting {
     },
     async change(change, reapply) {
       const next = changeRoutingPrefs(prefs, change, deps.meshRanges);
-      checkRoutingHost(next, process.getuid?.() === 0);
+      checkRoutingHost(next, canAdministerNetwork());
       const before = prefs;
       prefs = next;
       await reapply();
