@@ -117,7 +117,7 @@ function applyRouting(deps: FirstBootDeps, settings: FirstBootSettings): void {
 async function applyWifi(deps: FirstBootDeps, wifi: NonNullable<FirstBootSettings["wifi"]>): Promise<void> {
   const path = join(deps.root, "etc/wpa_supplicant/wpa_supplicant-wlan0.conf");
   writeSecretFile(path, Buffer.from(wpaSupplicantConfig(wifi)), "Wi-Fi settings file");
-  await deps.run("systemctl", ["enable", "--now", WIFI_SERVICE]);
+  await deps.run("systemctl", [...ENABLE_AND_QUEUE_START, WIFI_SERVICE]);
 }
 
 async function applySsh(deps: FirstBootDeps, keys: readonly string[]): Promise<void> {
@@ -131,8 +131,13 @@ async function applySsh(deps: FirstBootDeps, keys: readonly string[]): Promise<v
   const text = current === "" || current.endsWith("\n") ? current : `${current}\n`;
   writeDurable(path, text + added.map((key) => `${key}\n`).join(""), 0o600);
   await deps.run("ssh-keygen", ["-A"]);
-  await deps.run("systemctl", ["enable", "--now", SSH_SERVICE]);
+  await deps.run("systemctl", [...ENABLE_AND_QUEUE_START, SSH_SERVICE]);
 }
+
+// At boot this runs before the network is up, and sshd and wpa_supplicant@ are ordered after
+// it: waiting for their start from here would wait for ourselves (systemctl gives up with an
+// error), so the start is queued and happens once this unit has finished.
+const ENABLE_AND_QUEUE_START = ["enable", "--now", "--no-block"];
 
 function ownerIds(root: string, user: string): { uid: number; gid: number } {
   const passwd = readIfThere(join(root, "etc/passwd")) ?? "";

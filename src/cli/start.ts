@@ -114,8 +114,13 @@ export async function runStart(args: readonly string[], write: (line: string) =>
     throw error;
   }
   write("");
-  write("join another machine (key valid 24 h, one node):");
-  write(`  meshgate up --coordinator ${coordinator.controlUrl} --auth-key ${await createKey()}`);
+  if (process.env["INVOCATION_ID"] === undefined) {
+    write("join another machine (key valid 24 h, one node):");
+    write(`  meshgate up --coordinator ${coordinator.controlUrl} --auth-key ${await createKey()}`);
+  } else {
+    // Under systemd (which sets INVOCATION_ID) this output is the journal: no keys in logs.
+    write(`join another machine: a key from the admin page's Mesh page, or meshgate keys create --state-dir ${join(base, "coordinator")}`);
+  }
 
   return serveUntilSignalled(base, parsed.strings["ready-file"], async () => {
     await page?.close();

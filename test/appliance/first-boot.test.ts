@@ -98,7 +98,7 @@ test("a valid file is applied: hostname, password, coordinator, routing, Wi-Fi, 
   assert.equal(mode(join(root, "root/.ssh/authorized_keys")), 0o600);
   assert.equal(readFileSync(join(root, "root/.ssh/authorized_keys"), "utf8"), `${ED25519}\n${ECDSA}\n`);
 
-  assert.deepEqual(commands, ["hostname garden-pi", "systemctl enable --now wpa_supplicant@wlan0.service", "ssh-keygen -A", "systemctl enable --now ssh.service"]);
+  assert.deepEqual(commands, ["hostname garden-pi", "systemctl enable --now --no-block wpa_supplicant@wlan0.service", "ssh-keygen -A", "systemctl enable --now --no-block ssh.service"]);
   for (const path of ["/", "/admin", "/admin/admin-password", "/appliance", "/appliance/auth-key", "/appliance/start.env", "/appliance/first-boot.json", "/node", "/node/node.db"]) {
     assert.equal(chowned.get(path), "998:997", `${path} is given to meshgate`);
   }
@@ -175,7 +175,7 @@ test("a failing step is reported and the others still run", async (t) => {
     failed: [{ step: "wifi", message: "systemctl: not found" }],
   });
   assert.ok(existsSync(join(root, "root/.ssh/authorized_keys")));
-  assert.ok(commands.includes("systemctl enable --now ssh.service"));
+  assert.ok(commands.includes("systemctl enable --now --no-block ssh.service"));
   assert.deepEqual(readFirstBootReport(stateDir), report);
   assert.deepEqual(output, ["meshgate.conf applied: hostname, admin password, coordinator, routing, ssh", "meshgate.conf: wifi failed: systemctl: not found"]);
 });

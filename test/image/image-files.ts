@@ -52,7 +52,7 @@ export function fatLabel(image: string): string {
 /** A file of the boot partition, or null when it is not there. */
 export function readFatFile(image: string, name: string): Buffer | null {
   try {
-    return execFileSync("mcopy", ["-n", "-i", fatSpec(image), `::/${name}`, "-"], { env: mtoolsEnv, stdio: ["ignore", "pipe", "pipe"] });
+    return execFileSync("mcopy", ["-n", "-i", fatSpec(image), `::/${name}`, "-"], { env: mtoolsEnv, stdio: ["ignore", "pipe", "pipe"], maxBuffer: 512 * 1024 * 1024 });
   } catch {
     return null;
   }

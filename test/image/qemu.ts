@@ -102,7 +102,7 @@ export async function bootVirt(image: string, dir: string): Promise<BootedGuest>
     "-append", "root=LABEL=RASPIROOT rw rootwait fsck.repair=yes net.ifnames=0 console=ttyAMA0",
     "-drive", `if=none,id=disk,format=raw,file=${image}`, "-device", "virtio-blk-pci,drive=disk",
     "-netdev", `user,id=net,hostfwd=tcp:127.0.0.1:${ports.http}-:80,hostfwd=tcp:127.0.0.1:${ports.ssh}-:22`,
-    "-device", "virtio-net-pci,netdev=net",
+    "-device", "virtio-net-pci,netdev=net,romfile=", // no option ROM: the kernel is loaded directly
     "-serial", `file:${serialLog}`,
   ], serialLog, ports);
 }
