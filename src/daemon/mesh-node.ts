@@ -41,6 +41,8 @@ export interface MeshNodeOptions {
   // Joining (or renewing): the coordinator URL and an auth key; without them, the saved ones.
   readonly coordinatorUrl?: string;
   readonly authKey?: string;
+  // Use the auth key only if this node has not joined that coordinator yet (src/mesh/join.ts).
+  readonly enrollOnly?: boolean;
   // Relay UDP for other nodes on this port (meshgate up --relay-port); absent: no relay.
   readonly relayPort?: number;
   // Routing flags given to `meshgate up` (over the saved ones; src/mesh/routing-prefs.ts).
@@ -95,6 +97,7 @@ export async function startMeshNode(options: MeshNodeOptions): Promise<RunningMe
       now: monotonicMs,
       ...(options.coordinatorUrl !== undefined ? { coordinatorUrl: options.coordinatorUrl } : {}),
       ...(options.authKey !== undefined ? { authKey: options.authKey } : {}),
+      ...(options.enrollOnly === true ? { enrollOnly: true } : {}),
     }));
   } catch (error) {
     store.close();

@@ -22,6 +22,10 @@ export interface JoinOptions {
   readonly report: () => NodeReport;
   readonly coordinatorUrl?: string;
   readonly authKey?: string;
+  // The key is for enrolling only: a node already registered with the coordinator it names
+  // starts from its saved registration and leaves the key unused (the Pi image passes the
+  // one-off key from meshgate.conf at every start; it was used up by the first).
+  readonly enrollOnly?: boolean;
   readonly log: (line: string) => void;
   // The edges the control client needs (src/io/clock.ts, global fetch in the daemon).
   readonly fetch: typeof fetch;
@@ -74,6 +78,9 @@ export async function joinMesh(options: JoinOptions): Promise<Joined> {
   const coordinatorKey = Buffer.from(parsed.coordinatorKey).toString("base64");
   const control = client(options, url, parsed.coordinatorKey);
   const sameCoordinator = savedKey === coordinatorKey && savedSelf !== null;
+  if (sameCoordinator && options.enrollOnly === true) {
+    return { client: control, self: JSON.parse(savedSelf) as NetmapNode, coordinatorUrl: url, coordinatorKey: parsed.coordinatorKey };
+  }
   let self: NetmapNode;
   try {
     if (sameCoordinator) {
