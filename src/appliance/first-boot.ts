@@ -114,6 +114,11 @@ function applyRouting(deps: FirstBootDeps, settings: FirstBootSettings): void {
   }
 }
 
+// At boot this runs before the network is up, and sshd and wpa_supplicant@ are ordered after
+// it: waiting for their start from here would wait for ourselves (systemctl gives up with an
+// error), so the start is queued and happens once this unit has finished.
+const ENABLE_AND_QUEUE_START = ["enable", "--now", "--no-block"];
+
 async function applyWifi(deps: FirstBootDeps, wifi: NonNullable<FirstBootSettings["wifi"]>): Promise<void> {
   const path = join(deps.root, "etc/wpa_supplicant/wpa_supplicant-wlan0.conf");
   writeSecretFile(path, Buffer.from(wpaSupplicantConfig(wifi)), "Wi-Fi settings file");
@@ -134,10 +139,6 @@ async function applySsh(deps: FirstBootDeps, keys: readonly string[]): Promise<v
   await deps.run("systemctl", [...ENABLE_AND_QUEUE_START, SSH_SERVICE]);
 }
 
-// At boot this runs before the network is up, and sshd and wpa_supplicant@ are ordered after
-// it: waiting for their start from here would wait for ourselves (systemctl gives up with an
-// error), so the start is queued and happens once this unit has finished.
-const ENABLE_AND_QUEUE_START = ["enable", "--now", "--no-block"];
 
 function ownerIds(root: string, user: string): { uid: number; gid: number } {
   const passwd = readIfThere(join(root, "etc/passwd")) ?? "";
