@@ -2,8 +2,9 @@
 // the boot partition from outside (hostname, another mesh's coordinator and auth key, a route,
 // an SSH key; no password), then the first boot. The admin page answers through a port
 // forward and is set up with the code the Pi wrote to its boot partition; the Pi joined the
-// coordinator running here under its new name; then an update installs into the other slot
-// and a deliberately broken one rolls back by itself.
+// coordinator running here under its new name; then an update uploaded on the admin page
+// installs into the other slot, and a deliberately broken one (`meshgate update` over SSH)
+// rolls back by itself.
 
 import assert from "node:assert/strict";
 import { execFile, execFileSync, spawn, type ChildProcess } from "node:child_process";
@@ -66,6 +67,7 @@ describeNeeding([BUILT_IMAGE, ...IMAGE_TOOLS, tool("qemu-system-aarch64"), tool(
   let image = "";
   let rootBytesBefore = 0;
   let sessionCookie = "";
+  let goodBundle = "";
 
   const base = (): string => `http://127.0.0.1:${guest.ports.http}`;
   const ssh = async (command: string): Promise<{ stdout: string; stderr: string; code: number }> => {
@@ -108,8 +110,9 @@ describeNeeding([BUILT_IMAGE, ...IMAGE_TOOLS, tool("qemu-system-aarch64"), tool(
       `ssh_authorized_key = ${publicKey}`,
       "",
     ].join("\r\n"), OUTPUT);
-    // Update bundles travel on the boot partition (as a person might on a USB stick).
-    writeFatFile(image, "good.tar.gz", readFileSync(makeBundle(GOOD_VERSION, false, OUTPUT)), OUTPUT);
+    // The good bundle is uploaded on the admin page; the broken one travels on the boot
+    // partition (as a person might bring it on a USB stick) for `meshgate update`.
+    goodBundle = makeBundle(GOOD_VERSION, false, OUTPUT);
     writeFatFile(image, "broken.tar.gz", readFileSync(makeBundle(BROKEN_VERSION, true, OUTPUT)), OUTPUT);
     guest = await bootVirt(image, OUTPUT);
   });
@@ -118,7 +121,7 @@ describeNeeding([BUILT_IMAGE, ...IMAGE_TOOLS, tool("qemu-system-aarch64"), tool(
     await guest?.stop();
     if (coordinator?.pid !== undefined && coordinator.exitCode === null) process.kill(coordinator.pid, "SIGTERM");
     rmSync(image, { force: true });
-    for (const bundle of ["good", "broken"]) rmSync(join(OUTPUT, `fat-${bundle}.tar.gz`), { force: true });
+    rmSync(join(OUTPUT, "fat-broken.tar.gz"), { force: true });
   });
 
   test("the admin page answers, and the setup code the Pi wrote to its boot partition sets the password", async () => {
@@ -157,19 +160,31 @@ describeNeeding([BUILT_IMAGE, ...IMAGE_TOOLS, tool("qemu-system-aarch64"), tool(
       "stat -c %U /var/lib/meshgate/admin/admin-password",
       "cat /sys/class/block/vda2/size",
       "/opt/meshgate/current/node/bin/node -p process.arch",
+      "wg show meshgate0 listen-port",
+      "systemctl is-active avahi-daemon.service ssh.service",
     ].join("; "));
-    const [machine, user, owner, sectors, arch] = facts.stdout.trim().split("\n").map((line) => line.trim());
+    const [machine, user, owner, sectors, arch, wgPort, avahi, sshd] = facts.stdout.trim().split("\n").map((line) => line.trim());
     assert.equal(machine, "aarch64");
     assert.equal(user, "meshgate", "the daemon runs as its own account");
     assert.equal(owner, "meshgate");
     assert.equal(arch, "arm64");
+    assert.equal(wgPort, "41641", "the real wg tool reads the node's interface through its UAPI socket");
+    assert.deepEqual([avahi, sshd], ["active", "active"], "pi-test.local by mDNS; SSH on because a key was given");
     assert.ok(Number(sectors) * 512 >= rootBytesBefore + GROWTH_BYTES - 16 * 2 ** 20, `root partition ${Number(sectors) / 2048} MiB, was ${rootBytesBefore / 2 ** 20} MiB`);
   });
 
-  test("an update installs into the other slot and keeps the state; a broken one rolls back by itself", async () => {
-    const good = await ssh("meshgate update /boot/firmware/good.tar.gz");
-    assert.equal(good.code, 0, `${good.stdout}\n${good.stderr}`);
-    assert.equal(await eventually("the new version answers", 3 * 60_000, async () => (await healthVersion()) === GOOD_VERSION && GOOD_VERSION), GOOD_VERSION);
+  test("an update uploaded on the admin page installs into the other slot and keeps the state; a broken one rolls back by itself", async () => {
+    const settings = await (await fetch(`${base()}/settings`, { headers: { cookie: sessionCookie } })).text();
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(settings)?.[1];
+    assert.ok(csrf, "the settings page has the upload form");
+    const form = new FormData();
+    form.set("_csrf", csrf);
+    form.set("bundle", new Blob([readFileSync(goodBundle)], { type: "application/gzip" }), `meshgate-${GOOD_VERSION}-arm64.update.tar.gz`);
+    const upload = await fetch(`${base()}/settings/update`, { method: "POST", redirect: "manual", headers: { cookie: sessionCookie }, body: form });
+    assert.equal(upload.status, 302, await upload.text());
+    assert.equal(await eventually("the new version answers", 5 * 60_000, async () => (await healthVersion()) === GOOD_VERSION && GOOD_VERSION), GOOD_VERSION);
+    const installed = JSON.parse((await ssh("meshgate update status --json")).stdout) as { lastResult: { result: string; version: string } };
+    assert.deepEqual([installed.lastResult.result, installed.lastResult.version], ["installed", GOOD_VERSION]);
     assert.equal((await ssh("readlink /opt/meshgate/current")).stdout.trim(), "slots/b");
     const login = await fetch(`${base()}/login`, { method: "POST", redirect: "manual", body: new URLSearchParams({ password: PASSWORD }) });
     assert.equal(login.status, 302, "the password set before the update still works");
