@@ -167,7 +167,7 @@ test("a file with errors: nothing is applied, the card says which lines, meshgat
 });
 
 test("a failing step is reported and the others still run", async (t) => {
-  const { deps, root, stateDir, commands, output } = setUp(t, FULL, { failing: "systemctl enable --now wpa_supplicant" });
+  const { deps, root, stateDir, commands, output } = setUp(t, FULL, { failing: "systemctl enable --now --no-block wpa_supplicant" });
   const report = await runFirstBoot(deps);
   assert.deepEqual(report, {
     result: "applied", at: AT.toISOString(),

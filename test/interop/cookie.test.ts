@@ -116,9 +116,11 @@ describeNeeding([...NAMESPACE_NEEDS, tool("ping"), tool("wg"), tool("wireguard-g
       assert.ok(floodReport.cookie_replies > 0, `wireguard-go was under load: it answered the flood with ${floodReport.cookie_replies} cookie replies`);
       assert.ok(consumed > 0, `meshgate accepted a cookie reply from wireguard-go (its log: ${JSON.stringify(meshgate.handshakeLoad())})`);
       assert.ok(completed, "the handshake completed");
-      assert.ok((await latestHandshake(meshgate)) > 0 && (await latestHandshake(wggo)) > 0, "both sides have a session");
       assert.deepEqual(await lab.left.ping(wggo.tunnel4), { sent: 3, received: 3 });
       assert.deepEqual(await lab.right.ping(meshgate.tunnel4), { sent: 3, received: 3 });
+      // wireguard-go, the responder, records its handshake only once data arrives under the new
+      // keys (the pings above; seen once in a full run: asked before them, it still said 0).
+      assert.ok((await latestHandshake(meshgate)) > 0 && (await latestHandshake(wggo)) > 0, "both sides have a session");
     });
   });
 
