@@ -58,12 +58,25 @@ check_aarch64() {
   [ "$machine" = 183 ] || { echo "app stage: $1 is not an arm64 program (ELF machine $machine)" | tee -a "$LOG" >&2; return 1; }
 }
 
-# node-gyp from npm itself, pointed at the arm64 Node's headers and the cross compiler.
+# node-gyp from npm itself, pointed at the arm64 Node's headers and the cross compiler. Under
+# `npm run`, npm passes its own config as npm_config_* variables, and node-gyp takes
+# npm_config_nodedir (this machine's Node, from ~/.npmrc) over --nodedir: both are set here.
 cross_node_gyp() {
   local directory=$1 node_dir=$2 node_gyp
   node_gyp="$(dirname "$(realpath "$(command -v npm)")")/../node_modules/node-gyp/bin/node-gyp.js"
   (cd "$directory" && CC=aarch64-linux-gnu-gcc CXX=aarch64-linux-gnu-g++ LINK=aarch64-linux-gnu-g++ AR=aarch64-linux-gnu-ar \
+    npm_config_nodedir="$node_dir" npm_config_arch=arm64 \
     logged node "$node_gyp" rebuild --release --arch=arm64 --nodedir="$node_dir")
+}
+
+# A V8-ABI addon loads only into the Node whose NODE_MODULE_VERSION it was built for.
+check_node_abi() {
+  local addon=$1 node_dir=$2 abi
+  abi=$(sed -n 's/^#define NODE_MODULE_VERSION \([0-9][0-9]*\)$/\1/p' "$node_dir/include/node/node_version.h")
+  grep -q "node_register_module_v$abi" "$addon" || {
+    echo "app stage: $addon is not built for Node $NODE_VERSION (NODE_MODULE_VERSION $abi)" | tee -a "$LOG" >&2
+    return 1
+  }
 }
 
 # better-sqlite3 compiles SQLite itself (~2 min); the result is kept in the cache by version.
@@ -74,9 +87,11 @@ cross_compile_better_sqlite3() {
   if [ ! -f "$cached" ]; then
     cross_node_gyp "$module" "$node_dir"
     check_aarch64 "$module/build/Release/better_sqlite3.node"
+    check_node_abi "$module/build/Release/better_sqlite3.node" "$node_dir"
     cp "$module/build/Release/better_sqlite3.node" "$cached.part" && mv "$cached.part" "$cached"
   fi
   rm -rf "$module/build" "$module/deps" "$module/src"
   mkdir -p "$module/build/Release"
   cp "$cached" "$module/build/Release/better_sqlite3.node"
+  check_node_abi "$module/build/Release/better_sqlite3.node" "$node_dir"
 }
