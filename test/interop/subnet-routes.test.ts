@@ -119,10 +119,17 @@ describeNeeding([...NAMESPACE_NEEDS, tool("nft"), tool("setpriv"), tool("ping"),
     assert.match((await remote.ns.exec("ip", ["route", "show", "192.168.1.0/24"])).stdout, new RegExp(`dev ${remote.interfaceName}`));
 
     await coordinator(["routes", "reject", "pia", "192.168.1.0/24"]);
-    await eventually("lanhost1 cut off", 10_000, async () => (await whoami(remote.ns, "192.168.1.20")) === null);
+    await eventually("lanhost1 cut off", 30_000, async () => (await whoami(remote.ns, "192.168.1.20")) === null);
     assert.equal((await remote.ns.exec("ip", ["route", "show", "192.168.1.0/24"])).stdout.trim(), "", "the kernel route goes with the approval");
     await coordinator(["routes", "approve", "pia", "192.168.1.0/24"]);
-    await eventually("lanhost1 back", 10_000, () => whoami(remote.ns, "192.168.1.20"));
+    // Once in a full CI run (2026-12-06) lanhost1 was not back within 10 s and the suite's later
+    // cases found the route still missing; not reproduced since. On failure, say what each side saw.
+    try {
+      await eventually("lanhost1 back", 30_000, () => whoami(remote.ns, "192.168.1.20"));
+    } catch (error) {
+      const views = { remote: (await remote.status()).routing, pia: (await pia.status()).routing, routes: await coordinator(["routes", "list"]) };
+      throw new Error(`${error instanceof Error ? error.message : String(error)}; ${JSON.stringify(views)}`);
+    }
   });
 
   test("auto-approve: a route inside the policy is live without an admin, one outside is not", async () => {
