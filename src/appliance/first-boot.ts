@@ -21,7 +21,7 @@ import { hashPassword } from "../admin/password.js";
 import { saveRoutingPrefsChange } from "../mesh/routing-prefs.js";
 import { saveAdminPasswordHash } from "../store/admin-password-file.js";
 import { openNodeStore } from "../store/node-store.js";
-import { writeSecretFile } from "../store/secret-file.js";
+import { fsyncDirectory, writeSecretFile } from "../store/secret-file.js";
 import { CONFIG_FILE_NAME, formatConfigProblem, parseFirstBootConfig, redactFirstBootConfig, type FirstBootSettings } from "./first-boot-config.js";
 import { applianceDirectory, writeFirstBootReport } from "./first-boot-report.js";
 import { sshKeyIdentity } from "./ssh-public-key.js";
@@ -59,15 +59,6 @@ function writeDurable(path: string, text: string, mode: number): void {
     closeSync(fd);
   }
   chmodSync(path, mode); // an existing file keeps its mode otherwise
-}
-
-function fsyncDirectory(directory: string): void {
-  const fd = openSync(directory, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 const readIfThere = (path: string): string | null => (existsSync(path) ? readFileSync(path, "utf8") : null);

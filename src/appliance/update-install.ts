@@ -21,8 +21,9 @@ import { pipeline } from "node:stream/promises";
 import type { UpdateResult } from "../admin/admin-api.js";
 import type { CommandRunner } from "../io/command-runner.js";
 import { BUNDLE_MANIFEST, BUNDLE_RUNTIME, BundleError, checkBundleListing, checkManifest, checkRuntimeHeader, MAX_UPDATE_BUNDLE_BYTES, parseTarListing, type Arch, type BundleManifest } from "./update-bundle.js";
+import { fsyncDirectory } from "../store/secret-file.js";
 import { formatPendingEnv, INCOMING_FILE, LAST_RESULT_FILE, parseLastResult, PENDING_FILE, PENDING_STALE_AFTER_S } from "./update-state.js";
-import { currentSlot, fsyncDirectorySync, otherSlot, readPending, slotDirectory, slotVersion, updateDirectory, writeNewFileSync, type Slot } from "./update-slots.js";
+import { currentSlot, otherSlot, readPending, slotDirectory, slotVersion, updateDirectory, writeNewFileSync, type Slot } from "./update-slots.js";
 
 export const MESHGATE_SERVICE = "meshgate.service";
 export const UPDATE_CHECK_SERVICE = "meshgate-update-check.service";
@@ -145,14 +146,14 @@ async function installIntoOtherSlot(bundle: string, manifest: BundleManifest, de
   });
   writeNewFileSync(part, new TextEncoder().encode(pending), 0o644);
   await rename(part, pendingPath);
-  fsyncDirectorySync(directory);
+  fsyncDirectory(directory);
 
   const pointer = join(deps.rootDir, "current");
   try {
     await unlink(`${pointer}.new`).catch(() => undefined);
     await symlink(`slots/${slot}`, `${pointer}.new`);
     await rename(`${pointer}.new`, pointer);
-    fsyncDirectorySync(deps.rootDir);
+    fsyncDirectory(deps.rootDir);
   } catch (error) {
     await unlink(pendingPath).catch(() => undefined); // nothing switched: nothing to check
     throw error;

@@ -10,6 +10,7 @@ import { closeSync, constants, fsyncSync, openSync, writeSync } from "node:fs";
 import { lstat, mkdir, readFile, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { AdminInputError, AdminStateError, MAX_UPDATE_BUNDLE_BYTES, type UpdateSlot, type UpdateStatus } from "../admin/admin-api.js";
+import { fsyncDirectory } from "../store/secret-file.js";
 import { INCOMING_FILE, LAST_RESULT_FILE, parseLastResult, parsePendingEnv, PENDING_FILE, PENDING_STALE_AFTER_S, type PendingUpdate } from "./update-state.js";
 
 export const SLOTS = ["a", "b"] as const;
@@ -98,16 +99,6 @@ export function writeNewFileSync(path: string, bytes: Uint8Array, mode: number):
   }
 }
 
-/** Flushes a directory's entries (a rename in it) to disk. */
-export function fsyncDirectorySync(path: string): void {
-  const descriptor = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(descriptor);
-  } finally {
-    closeSync(descriptor);
-  }
-}
-
 // gzip member header (RFC 1952 §2.3.1): ID1 0x1f, ID2 0x8b.
 const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 
@@ -132,5 +123,5 @@ export async function stageUpload(stateDir: string, upload: { readonly name: str
   await unlink(part).catch((error: unknown) => { if (!missing(error)) throw error; });
   writeNewFileSync(part, bytes, 0o644);
   await rename(part, incoming);
-  fsyncDirectorySync(directory);
+  fsyncDirectory(directory);
 }

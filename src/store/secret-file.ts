@@ -88,7 +88,8 @@ export function removeSecretFile(path: string): void {
   }
 }
 
-function fsyncDirectory(directory: string): void {
+/** Flushes a directory's entries (a new or renamed file in it) to disk. */
+export function fsyncDirectory(directory: string): void {
   const fd = openSync(directory, "r");
   try {
     fsyncSync(fd);
