@@ -37,6 +37,14 @@ export interface InterfaceOptions {
   // in the background reports the interface up): more routing that must be in place by then.
   readonly beforeReady?: (name: string) => Promise<void>;
   readonly log: Log;
+  // TUN segmentation/coalescing and UDP GSO (default: on unless MESHGATE_OFFLOAD=off).
+  readonly offload?: boolean;
+}
+
+// MESHGATE_OFFLOAD=off turns the offloads off: to compare, or to rule them out when a kernel
+// or a driver misbehaves.
+export function offloadWanted(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !/^(off|0|false|no)$/i.test(env.MESHGATE_OFFLOAD?.trim() ?? "");
 }
 
 export interface RunningInterface {
@@ -64,12 +72,14 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
   let udp: UdpSockets | null = null;
   let uapi: UapiSocket | null = null;
   try {
-    tun = openTun(options.name);
+    const offload = options.offload ?? offloadWanted();
+    tun = openTun(options.name, { offload });
+    log(`${tun.name}: offloads ${tun.offloaded ? "on (TCP segmentation and coalescing on the TUN, UDP GSO)" : offload ? "unavailable (the kernel refused them)" : "off (MESHGATE_OFFLOAD)"}`);
     await setLinkMtu(tun.name, options.mtu);
     for (const address of options.addresses) await replaceAddress(tun.name, address);
     await setLinkUp(tun.name);
     for (const route of options.routes) await replaceRoute(tun.name, route, options.routeTable);
-    udp = openUdp(options.listenPort, options.fwmark);
+    udp = openUdp(options.listenPort, options.fwmark, { gso: offload });
     const settings: InterfaceSettings = { listenPort: udp.port, fwmark: options.fwmark };
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -103,7 +113,7 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
     for (const peer of options.peers) loop.apply(device.upsertPeer(monotonicMs(), peer));
     loop.start();
     await options.beforeReady?.(tun.name);
-    uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark), log }));
+    uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark, { gso: offload }), log }));
     loadReportTimer = setInterval(loadReport.poll, LOAD_REPORT_POLL_MS);
     loadReportTimer.unref();
     return { name: options.name, listenPort: udp.port, device, loop, stopped, stop };

@@ -8,7 +8,8 @@
 //      send handshake answers, write decrypted packets to the TUN;
 //   3. the timer fires at device.nextDeadline() → device.handleTick → send.
 // Each readiness callback drains at most MAX_BATCHES_PER_WAKE batches, so a flood on one side
-// cannot starve the other (libuv calls again while data is waiting). Actions are executed
+// cannot starve the other (libuv calls again while data is waiting; segments of a TUN
+// super-packet already read are picked up on the next turn). Actions are executed
 // before the next call into the device: their bytes may be views into the arena.
 //
 // A mesh node shares the UDP socket with other protocols (STUN, path discovery, relays) and
@@ -35,6 +36,10 @@ export interface PacketLoopDeps {
   // Called once if the TUN interface disappears (deleted from outside).
   readonly onInterfaceGone: (errno: number) => void;
   readonly sideChannel?: SideChannel;
+  // Runs `run` on a later turn of the event loop, after pending I/O (setImmediate by default):
+  // for TUN packets already read from the kernel (a super-packet's remaining segments), which
+  // no readiness event will announce.
+  readonly defer?: (run: () => void) => void;
 }
 
 // What a layer above the device (src/nat, wired by the mesh node) hooks into the loop.
@@ -115,6 +120,8 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     cancelTimer = deps.schedule(Math.max(0, deadline - now()), onTimer);
   }
 
+  const defer = deps.defer ?? setImmediate;
+  let continuing = false;
   const onTunReadable = (): void => {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
       const count = tun.readBatch(layout.buffer, layout.arenaOffset + layout.headerBytes, layout.slotBytes, layout.maxBatch, layout.maxPacketBytes, lengths);
@@ -126,6 +133,13 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
       if (count === 0) break;
       execute(device.handleTunBatch(now(), lengths, count));
       if (count < layout.maxBatch) break;
+    }
+    if (running && !continuing && tun.hasPending()) {
+      continuing = true;
+      defer(() => {
+        continuing = false;
+        onTunReadable();
+      });
     }
   };
 

@@ -4,17 +4,23 @@
 import { createRequire } from "node:module";
 
 export interface NativeIo {
-  tunOpen(name: string): [fd: number, name: string];
-  tunRead(fd: number, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array): number;
-  tunWrite(fd: number, packets: Uint8Array[]): number;
+  tunOpen(name: string, offload: boolean): [fd: number, name: string, handle: TunHandle, offloaded: boolean];
+  tunRead(handle: TunHandle, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array): number;
+  tunWrite(handle: TunHandle, packets: Uint8Array[]): number;
+  tunPending(handle: TunHandle): boolean;
+  tunStats(handle: TunHandle): [dropped: number, superPackets: number, segmentsCut: number, coalescedWrites: number, coalescedPackets: number];
   udpOpen(family: 4 | 6, port: number, fwmark: number): [fd: number, port: number];
   udpSetMark(fd: number, fwmark: number): void;
   udpRecv(fd: number, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Uint8Array): number;
-  udpSend(fd: number, datagrams: Uint8Array[], destinations: Uint8Array): number;
+  udpSend(fd: number, datagrams: Uint8Array[], destinations: Uint8Array, gso: boolean): number;
   close(fd: number): void;
   watch(fd: number, onReadable: () => void): object;
   unwatch(handle: object): void;
 }
+
+// The addon's state of one TUN (an External): the descriptor, whether packets carry a virtio
+// header, a super-packet being segmented.
+export type TunHandle = object & { readonly __tunHandle: unique symbol };
 
 // 20-byte address records the addon reads and writes: family, 0, port (big-endian), address.
 export const ADDRESS_RECORD_BYTES = 20;

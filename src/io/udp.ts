@@ -112,9 +112,16 @@ function openSocket(native: NativeIo, family: 4 | 6, port: number, fwmark: numbe
   };
 }
 
+export interface UdpOptions {
+  // UDP GSO: equal-size datagrams to one destination leave in one system call and one trip
+  // through the kernel's stack (off by itself where the kernel cannot). Default on.
+  readonly gso?: boolean;
+}
+
 // Opens both sockets on `port` (0: the kernel picks one for IPv4, and IPv6 takes the same).
 // fwmark marks outgoing packets (policy routing keeps them off the tunnel; 0: none).
-export function openUdp(port: number, fwmark = 0, native: NativeIo = loadNativeIo()): UdpSockets {
+export function openUdp(port: number, fwmark = 0, options: UdpOptions = {}, native: NativeIo = loadNativeIo()): UdpSockets {
+  const gso = options.gso ?? true;
   const v4 = openSocket(native, 4, port, fwmark);
   let v6: OpenSocket | null = null;
   try {
@@ -143,12 +150,12 @@ export function openUdp(port: number, fwmark = 0, native: NativeIo = loadNativeI
         destinations[family].set(record, batch.length * ADDRESS_RECORD_BYTES);
         batch.push(datagrams[i]!);
         if (batch.length === MAX_NATIVE_BATCH) {
-          if (fds[family] >= 0) sent += native.udpSend(fds[family], batch, destinations[family]);
+          if (fds[family] >= 0) sent += native.udpSend(fds[family], batch, destinations[family], gso);
           batch.length = 0;
         }
       }
       for (const family of [4, 6] as const) {
-        if (batches[family].length > 0 && fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family]);
+        if (batches[family].length > 0 && fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family], gso);
       }
       return sent;
     },

@@ -90,7 +90,7 @@ function tick(): void {
       batch.push(pool[next]!);
       next = (next + 1) % POOL_SIZE;
     }
-    handed += native.udpSend(fd, batch, destinations);
+    handed += native.udpSend(fd, batch, destinations, false); // one datagram per message, as before GSO
     scheduled += batch.length;
     toSend -= batch.length;
   }

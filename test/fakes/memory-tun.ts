@@ -37,6 +37,9 @@ export function createMemoryTun(name = "mgmem0"): MemoryTun {
   const readiness = createReadiness(() => (removed ? !removalSeen : queue.length > 0));
   return {
     name,
+    offloaded: false,
+    hasPending: () => false,
+    stats: () => ({ dropped: 0, superPackets: 0, segmentsCut: 0, coalescedWrites: 0, coalescedPackets: 0 }),
     written,
     get waiting() {
       return queue.length;

@@ -38,10 +38,14 @@ typedef struct {
   uint32_t* lengths;
 } batch_args_t;
 int get_batch_args(napi_env env, napi_value* argv, size_t argc, const char* usage, batch_args_t* out);
+// The same without the fd: (buffer, byteOffset, stride, count, maxLength, lengths).
+int get_batch_slots(napi_env env, napi_value* argv, size_t argc, const char* usage, batch_args_t* out);
 
 napi_value tun_open(napi_env env, napi_callback_info info);
 napi_value tun_read(napi_env env, napi_callback_info info);
 napi_value tun_write(napi_env env, napi_callback_info info);
+napi_value tun_pending(napi_env env, napi_callback_info info);
+napi_value tun_stats(napi_env env, napi_callback_info info);
 napi_value udp_open(napi_env env, napi_callback_info info);
 napi_value udp_set_mark(napi_env env, napi_callback_info info);
 napi_value udp_recv(napi_env env, napi_callback_info info);

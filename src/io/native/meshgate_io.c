@@ -16,7 +16,8 @@
 // do; reads and writes never throw for conditions the network causes (EAGAIN, ECONNREFUSED,
 // EMSGSIZE…): they stop or skip and report counts.
 
-// Files: tun.c (the TUN device), udp.c (sockets, recvmmsg/sendmmsg), watch.c (readiness);
+// Files: tun.c (the TUN device), offload.c (its TCP segmentation and coalescing), udp.c
+// (sockets, recvmmsg/sendmmsg, UDP GSO), watch.c (readiness);
 // this one holds the shared argument helpers and the module's export table.
 
 #include "io_common.h"  // first: it defines _GNU_SOURCE for the system headers
@@ -78,12 +79,20 @@ napi_value number(napi_env env, int64_t value) {
 }
 
 int get_batch_args(napi_env env, napi_value* argv, size_t argc, const char* usage, batch_args_t* out) {
+  if (argc < 1 || !get_int(env, argv[0], &out->fd)) {
+    napi_throw_error(env, "EINVAL", usage);
+    return 0;
+  }
+  return get_batch_slots(env, argv + 1, argc - 1, usage, out);
+}
+
+int get_batch_slots(napi_env env, napi_value* argv, size_t argc, const char* usage, batch_args_t* out) {
   size_t data_length, lengths_length;
   napi_typedarray_type type;
-  if (argc < 7 || !get_int(env, argv[0], &out->fd) || !get_arraybuffer(env, argv[1], &out->data, &data_length) ||
-      !get_u32(env, argv[2], &out->offset) || !get_u32(env, argv[3], &out->stride) || !get_u32(env, argv[4], &out->count) ||
-      !get_u32(env, argv[5], &out->max_length) ||
-      napi_get_typedarray_info(env, argv[6], &type, &lengths_length, (void**)&out->lengths, NULL, NULL) != napi_ok ||
+  if (argc < 6 || !get_arraybuffer(env, argv[0], &out->data, &data_length) ||
+      !get_u32(env, argv[1], &out->offset) || !get_u32(env, argv[2], &out->stride) || !get_u32(env, argv[3], &out->count) ||
+      !get_u32(env, argv[4], &out->max_length) ||
+      napi_get_typedarray_info(env, argv[5], &type, &lengths_length, (void**)&out->lengths, NULL, NULL) != napi_ok ||
       type != napi_uint32_array) {
     napi_throw_error(env, "EINVAL", usage);
     return 0;
@@ -115,6 +124,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"tunOpen", NULL, tun_open, NULL, NULL, NULL, napi_default, NULL},
       {"tunRead", NULL, tun_read, NULL, NULL, NULL, napi_default, NULL},
       {"tunWrite", NULL, tun_write, NULL, NULL, NULL, napi_default, NULL},
+      {"tunPending", NULL, tun_pending, NULL, NULL, NULL, napi_default, NULL},
+      {"tunStats", NULL, tun_stats, NULL, NULL, NULL, napi_default, NULL},
       {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_default, NULL},
       {"udpSetMark", NULL, udp_set_mark, NULL, NULL, NULL, napi_default, NULL},
       {"udpRecv", NULL, udp_recv, NULL, NULL, NULL, napi_default, NULL},

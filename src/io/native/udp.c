@@ -1,10 +1,12 @@
 // UDP sockets for WireGuard: one per address family on the same port, large buffers, an
-// optional fwmark, recvmmsg into caller-given slots and sendmmsg from wherever datagrams are.
+// optional fwmark, recvmmsg into caller-given slots and sendmmsg (with UDP GSO) from wherever
+// datagrams are.
 
 #include "io_common.h"  // first: it defines _GNU_SOURCE for the system headers
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -159,52 +161,103 @@ napi_value udp_recv(napi_env env, napi_callback_info info) {
   return number(env, received);
 }
 
-// udpSend(fd, datagrams: Uint8Array[], destinations: Uint8Array) → datagrams handed to the
-// kernel, with sendmmsg (retried past a datagram the kernel refuses, e.g. no route).
+// UDP GSO (UDP_SEGMENT): consecutive datagrams to one destination, all of one size but the
+// last (which may be shorter), leave in one message the kernel cuts up as late as it can — one
+// trip through the stack for up to GSO_MAX_SEGMENTS datagrams. Off for good once the kernel
+// refuses it (no UDP_SEGMENT, or a device without checksum offload: EIO).
+#define GSO_MAX_SEGMENTS 64
+#define GSO_MAX_BYTES 65000
+static int gso_refused;
+
+typedef struct {
+  struct mmsghdr messages[MAX_BATCH];
+  struct iovec vectors[MAX_BATCH];
+  struct sockaddr_storage addresses[MAX_BATCH];
+  uint32_t first_datagram[MAX_BATCH];  // of each message
+  char control[MAX_BATCH][CMSG_SPACE(sizeof(uint16_t))];
+} send_plan_t;
+
+// Messages for datagrams[from..count), grouped for GSO unless `gso` is 0. Returns how many.
+static uint32_t plan_messages(send_plan_t* plan, uint8_t** bytes, size_t* lengths, const uint8_t** records, uint32_t from, uint32_t count, int gso) {
+  uint32_t messages = 0;
+  for (uint32_t i = from; i < count;) {
+    struct mmsghdr* message = &plan->messages[messages];
+    memset(message, 0, sizeof *message);
+    plan->first_datagram[messages] = i;
+    size_t size = lengths[i], total = 0;
+    uint32_t segments = 0;
+    do {
+      plan->vectors[i].iov_base = bytes[i];
+      plan->vectors[i].iov_len = lengths[i];
+      total += lengths[i];
+      segments++;
+      i++;
+    } while (gso && i < count && segments < GSO_MAX_SEGMENTS && lengths[i] <= size && lengths[i - 1] == size && total + lengths[i] <= GSO_MAX_BYTES &&
+             memcmp(records[i], records[i - 1], ADDRESS_RECORD_BYTES) == 0);
+    message->msg_hdr.msg_iov = &plan->vectors[plan->first_datagram[messages]];
+    message->msg_hdr.msg_iovlen = segments;
+    message->msg_hdr.msg_name = &plan->addresses[messages];
+    message->msg_hdr.msg_namelen = encode_sockaddr(records[plan->first_datagram[messages]], &plan->addresses[messages]);
+    if (segments > 1) {
+      message->msg_hdr.msg_control = plan->control[messages];
+      message->msg_hdr.msg_controllen = sizeof plan->control[messages];
+      struct cmsghdr* header = CMSG_FIRSTHDR(&message->msg_hdr);
+      header->cmsg_level = SOL_UDP;
+      header->cmsg_type = UDP_SEGMENT;
+      header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t segment_size = (uint16_t)size;
+      memcpy(CMSG_DATA(header), &segment_size, sizeof segment_size);
+    }
+    messages++;
+  }
+  return messages;
+}
+
+// udpSend(fd, datagrams: Uint8Array[], destinations: Uint8Array, gso = true) → datagrams handed
+// to the kernel, with sendmmsg (retried past a datagram the kernel refuses, e.g. no route),
+// using UDP GSO where it can unless `gso` is false.
 napi_value udp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   int32_t fd;
   uint32_t count;
   uint8_t* destinations;
   size_t destinations_length;
+  bool gso = true;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3 || !get_int(env, argv[0], &fd) || napi_get_array_length(env, argv[1], &count) != napi_ok ||
       !get_bytes(env, argv[2], &destinations, &destinations_length) || count > MAX_BATCH ||
-      destinations_length < (size_t)count * ADDRESS_RECORD_BYTES) {
-    napi_throw_error(env, "EINVAL", "udpSend(fd, datagrams (at most 128), destinations)");
+      destinations_length < (size_t)count * ADDRESS_RECORD_BYTES || (argc >= 4 && napi_get_value_bool(env, argv[3], &gso) != napi_ok)) {
+    napi_throw_error(env, "EINVAL", "udpSend(fd, datagrams (at most 128), destinations, gso)");
     return NULL;
   }
-  struct mmsghdr messages[MAX_BATCH];
-  struct iovec vectors[MAX_BATCH];
-  struct sockaddr_storage addresses[MAX_BATCH];
+  static send_plan_t plan;  // N-API calls come from the one JavaScript thread
+  uint8_t* bytes[MAX_BATCH];
+  size_t lengths[MAX_BATCH];
+  const uint8_t* records[MAX_BATCH];
   uint32_t prepared = 0;
   for (uint32_t i = 0; i < count; i++) {
     napi_value element;
-    uint8_t* bytes;
-    size_t length;
-    if (napi_get_element(env, argv[1], i, &element) != napi_ok || !get_bytes(env, element, &bytes, &length)) continue;
-    memset(&messages[prepared], 0, sizeof messages[prepared]);
-    vectors[prepared].iov_base = bytes;
-    vectors[prepared].iov_len = length;
-    messages[prepared].msg_hdr.msg_iov = &vectors[prepared];
-    messages[prepared].msg_hdr.msg_iovlen = 1;
-    messages[prepared].msg_hdr.msg_name = &addresses[prepared];
-    messages[prepared].msg_hdr.msg_namelen = encode_sockaddr(destinations + (size_t)i * ADDRESS_RECORD_BYTES, &addresses[prepared]);
+    if (napi_get_element(env, argv[1], i, &element) != napi_ok || !get_bytes(env, element, &bytes[prepared], &lengths[prepared])) continue;
+    records[prepared] = destinations + (size_t)i * ADDRESS_RECORD_BYTES;
     prepared++;
   }
+  uint32_t messages = plan_messages(&plan, bytes, lengths, records, 0, prepared, gso && !gso_refused);
   uint32_t sent = 0, next = 0;
-  while (next < prepared) {
-    int n = sendmmsg(fd, messages + next, prepared - next, MSG_DONTWAIT);
+  while (next < messages) {
+    int n = sendmmsg(fd, plan.messages + next, messages - next, MSG_DONTWAIT);
     if (n > 0) {
-      sent += (uint32_t)n;
+      for (int m = 0; m < n; m++) sent += (uint32_t)plan.messages[next + m].msg_hdr.msg_iovlen;
       next += (uint32_t)n;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
       break;  // socket buffer full: the rest is lost, as on any congested link
+    } else if (plan.messages[next].msg_hdr.msg_iovlen > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+      gso_refused = 1;  // this kernel or device cannot: from here on, one datagram per message
+      messages = plan_messages(&plan, bytes, lengths, records, plan.first_datagram[next], prepared, 0);
+      next = 0;
     } else {
-      next++;  // this datagram failed (unreachable, too big…): skip it, keep the batch
+      next++;  // this message failed (unreachable, too big…): skip it, keep the batch
     }
   }
   return number(env, sent);
 }
-
