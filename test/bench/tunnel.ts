@@ -1,74 +1,73 @@
 // npm run bench:tunnel [-- --json] [-- --seconds S]   (root: it builds network namespaces)
 //
-// TCP throughput (iperf3, S seconds, 1 and 4 streams) and ping RTT, in one run, between two
-// namespaces joined by a veth pair, for: the plain veth, wireguard-go ↔ wireguard-go,
-// meshgate ↔ wireguard-go (meshgate sending) and meshgate ↔ meshgate; with the CPU each
-// WireGuard process used, and meshgate / wireguard-go ratios. --json prints one JSON object
-// (single-stream figures) as the last line of stdout:
-// {"veth_gbps":…,"wggo_gbps":…,"meshgate_wggo_gbps":…,"meshgate_gbps":…,"veth_rtt_ms":…,
-//  "wggo_rtt_ms":…,"meshgate_rtt_ms":…}
+// In one run, between two namespaces joined by a veth pair, for five paths — the plain veth;
+// wireguard-go ↔ wireguard-go with Debian bookworm's wireguard-go (on PATH, 0.0.20220316, no
+// offloads); the same with Debian trixie's (package 0.0.20231211, its binary reports
+// v0.0.20230223; TUN offloads, UDP GSO/GRO; fetched into test-output/cache/wireguard-go-trixie/
+// by ./modern-wireguard-go.ts, never installed);
+// meshgate ↔ wireguard-go (bookworm's; meshgate sending); meshgate ↔ meshgate — it measures
+// iperf3 TCP throughput (S seconds, default 10, 1 and 4 streams), ping RTT, UDP with 64-byte
+// payloads sent as fast as iperf3 can (min(S, 5) seconds: packets/s received and loss), and
+// the CPU of each WireGuard process during the single-stream run, also as CPU-seconds per
+// Gbit (both ends summed). It prints both wireguard-go versions and the ratios of
+// meshgate ↔ meshgate to each wireguard-go baseline. Without trixie's wireguard-go (offline,
+// say) it fails, naming the command that failed.
+//
+// --json prints one JSON object as the last line of stdout. Per path prefix P in veth, wggo
+// (bookworm), wggo_modern (trixie), meshgate_wggo, meshgate: P_gbps (1 stream), P_gbps4,
+// P_rtt_ms, P_pps (64-byte UDP datagrams received per second), P_udp_loss_pct; for every P but
+// veth P_cpu_s_per_gbit; then wggo_version, wggo_modern_version (as `--version` reports them),
+// wggo_modern_package (Debian's package version), seconds, udp_seconds:
+// {"veth_gbps":…,"wggo_gbps":…,"wggo_modern_gbps":…,"meshgate_wggo_gbps":…,"meshgate_gbps":…,
+//  "veth_gbps4":…,…,"veth_rtt_ms":…,"wggo_rtt_ms":…,"wggo_modern_rtt_ms":…,…,"meshgate_rtt_ms":…,
+//  "veth_pps":…,"wggo_pps":…,"wggo_modern_pps":…,…,"meshgate_pps":…,"veth_udp_loss_pct":…,…,
+//  "wggo_cpu_s_per_gbit":…,…,"wggo_version":"0.0.20220316","wggo_modern_version":…,
+//  "wggo_modern_package":…,"seconds":…,"udp_seconds":…}
 
-import { Lab, NAMESPACE_NEEDS, type Namespace } from "../interop/netns.js";
+import { Lab, NAMESPACE_NEEDS } from "../interop/netns.js";
 import { connect, startMeshgate, startWireguardGo, type WireGuardSide } from "../interop/wireguard-peers.js";
 import { missing, tool } from "../requirements.js";
+import { modernWireguardGo } from "./modern-wireguard-go.js";
 import { parseBenchOptions } from "./options.js";
-import { cpuSeconds } from "./process-cpu.js";
+import { measurePath, type PathOptions, type PathResult } from "./tunnel-measure.js";
+import { formatReport, jsonSummary } from "./tunnel-report.js";
+import { wireguardGoVersion } from "./wireguard-go-version.js";
 
+// The small-packet flood is capped: past a few seconds it only fills queues, and on a shared
+// two-core machine it starves everything else.
+const UDP_SECONDS_MAX = 5;
 
-interface Result {
-  readonly name: string;
-  readonly gbps1: number;
-  readonly gbps4: number;
-  readonly rttMs: number;
-  readonly cpu: string; // "left% / right%" of one core, during the single-stream run
-}
-
+// meshgate, or wireguard-go run from `binary`.
+type Implementation = { readonly kind: "meshgate" } | { readonly kind: "wireguard-go"; readonly binary: string };
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
-async function iperf(client: Namespace, server: Namespace, address: string, seconds: number, streams: number): Promise<number> {
-  const port = String(5300 + streams);
-  const listener = server.spawn("iperf3", ["-s", "-1", "-B", address, "-p", port]);
-  await new Promise((resolve) => setTimeout(resolve, 300));
+async function startSide(implementation: Implementation, lab: Lab, side: "left" | "right", subnet: number): Promise<WireGuardSide> {
+  const ns = lab[side];
+  const common = { ns, iface: `${ns.name.slice(0, 12)}wg`, port: side === "left" ? 51820 : 51821, host: side === "left" ? 1 : 2, net: subnet };
+  if (implementation.kind === "meshgate") return startMeshgate(lab, common);
+  return startWireguardGo(lab, { ...common, binary: implementation.binary });
+}
+
+async function tunnel(name: string, left: Implementation, right: Implementation, tag: string, subnet: number, options: PathOptions): Promise<PathResult> {
+  const lab = await Lab.create(tag, subnet);
   try {
-    const { stdout } = await client.exec("iperf3", ["-c", address, "-p", port, "-t", String(seconds), "-P", String(streams), "-J"], (seconds + 30) * 1000);
-    const report = JSON.parse(stdout) as { end: { sum_received: { bits_per_second: number } } };
-    return report.end.sum_received.bits_per_second / 1e9;
+    const a = await startSide(left, lab, "left", subnet);
+    const b = await startSide(right, lab, "right", subnet);
+    await connect(a, lab.underlay4(1), b, lab.underlay4(2));
+    const ping = await lab.left.ping(b.tunnel4, 2);
+    if (ping.received === 0) throw new Error(`${name}: no ping answered through the tunnel`);
+    const pids = [lab.pidOf(0), lab.pidOf(1)].filter((pid) => pid !== undefined);
+    return await measurePath(name, lab, b.tunnel4, pids, options);
   } finally {
-    listener.kill("SIGTERM");
+    await lab.destroy();
   }
 }
 
-async function rtt(client: Namespace, address: string): Promise<number> {
-  const { stdout } = await client.exec("ping", ["-c", "20", "-i", "0.05", "-q", address]);
-  return Number(/= [\d.]+\/([\d.]+)\//.exec(stdout)?.[1] ?? NaN);
-}
-
-async function measure(name: string, lab: Lab, address: string, seconds: number, pids: readonly (number | undefined)[]): Promise<Result> {
-  progress(`  ${name}: ${seconds} s single stream…`);
-  const before = pids.map(cpuSeconds);
-  const started = performance.now();
-  const gbps1 = await iperf(lab.left, lab.right, address, seconds, 1);
-  const wall = (performance.now() - started) / 1000;
-  const cpu = pids.map((pid, i) => (pid === undefined ? "-" : `${Math.round((100 * (cpuSeconds(pid) - before[i]!)) / wall)}%`)).join(" / ");
-  progress(`  ${name}: ${seconds} s, 4 streams…`);
-  const gbps4 = await iperf(lab.left, lab.right, address, seconds, 4);
-  const rttMs = await rtt(lab.left, address);
-  progress(`  ${name}: ${gbps1.toFixed(3)} Gbit/s (1), ${gbps4.toFixed(3)} Gbit/s (4), RTT ${rttMs.toFixed(3)} ms, CPU ${cpu}`);
-  return { name, gbps1, gbps4, rttMs, cpu };
-}
-
-type Kind = "meshgate" | "wireguard-go";
-
-async function tunnel(name: string, left: Kind, right: Kind, seconds: number, tag: string, subnet: number): Promise<Result> {
-  const lab = await Lab.create(tag, subnet);
+async function veth(options: PathOptions): Promise<PathResult> {
+  const lab = await Lab.create("v", 81);
   try {
-    const start = (kind: Kind) => (kind === "meshgate" ? startMeshgate : startWireguardGo);
-    const a: WireGuardSide = await start(left)(lab, { ns: lab.left, iface: `${lab.left.name.slice(0, 12)}wg`, port: 51820, host: 1, net: subnet });
-    const b: WireGuardSide = await start(right)(lab, { ns: lab.right, iface: `${lab.right.name.slice(0, 12)}wg`, port: 51821, host: 2, net: subnet });
-    await connect(a, lab.underlay4(1), b, lab.underlay4(2));
-    await lab.left.ping(b.tunnel4, 2);
-    return await measure(name, lab, b.tunnel4, seconds, [lab.pidOf(0), lab.pidOf(1)]);
+    return await measurePath("veth", lab, lab.underlay4(2), [], options);
   } finally {
     await lab.destroy();
   }
@@ -76,44 +75,34 @@ async function tunnel(name: string, left: Kind, right: Kind, seconds: number, ta
 
 async function main(): Promise<void> {
   const options = parseBenchOptions(process.argv.slice(2), 10);
-  const unavailable = missing([...NAMESPACE_NEEDS, tool("ping"), tool("wg"), tool("wireguard-go"), tool("iperf3")]);
+  const needs = [...NAMESPACE_NEEDS, tool("ping"), tool("wg"), tool("wireguard-go"), tool("iperf3"), tool("apt-get"), tool("dpkg-deb")];
+  const unavailable = missing(needs);
   if (unavailable !== null) throw new Error(`bench:tunnel ${unavailable}`);
-  progress(`bench:tunnel — iperf3 ${options.seconds} s per run, node ${process.version}`);
-  const veth = await (async () => {
-    const lab = await Lab.create("v", 81);
-    try {
-      return await measure("veth", lab, lab.underlay4(2), options.seconds, [undefined, undefined]);
-    } finally {
-      await lab.destroy();
-    }
-  })();
-  const wggo = await tunnel("wireguard-go ↔ wireguard-go", "wireguard-go", "wireguard-go", options.seconds, "w", 82);
-  const mixed = await tunnel("meshgate ↔ wireguard-go", "meshgate", "wireguard-go", options.seconds, "x", 83);
-  const meshgate = await tunnel("meshgate ↔ meshgate", "meshgate", "meshgate", options.seconds, "m", 84);
 
-  if (options.json) {
-    const round = (n: number): number => Number(n.toFixed(4));
-    process.stdout.write(
-      `${JSON.stringify({
-        veth_gbps: round(veth.gbps1),
-        wggo_gbps: round(wggo.gbps1),
-        meshgate_wggo_gbps: round(mixed.gbps1),
-        meshgate_gbps: round(meshgate.gbps1),
-        veth_rtt_ms: round(veth.rttMs),
-        wggo_rtt_ms: round(wggo.rttMs),
-        meshgate_rtt_ms: round(meshgate.rttMs),
-      })}\n`,
-    );
-    return;
-  }
-  const out = (line: string): void => void process.stdout.write(`${line}\n`);
-  out(`${"path".padEnd(30)}${"1 stream".padEnd(14)}${"4 streams".padEnd(14)}${"RTT".padEnd(12)}CPU (sender / receiver process)`);
-  for (const r of [veth, wggo, mixed, meshgate]) {
-    out(`${r.name.padEnd(30)}${`${r.gbps1.toFixed(3)} Gbit/s`.padEnd(14)}${`${r.gbps4.toFixed(3)} Gbit/s`.padEnd(14)}${`${r.rttMs.toFixed(3)} ms`.padEnd(12)}${r.cpu}`);
-  }
-  out("");
-  out(`meshgate ↔ meshgate / wireguard-go ↔ wireguard-go: ${(meshgate.gbps1 / wggo.gbps1).toFixed(2)}× (1 stream), ${(meshgate.gbps4 / wggo.gbps4).toFixed(2)}× (4 streams), RTT ${(meshgate.rttMs / wggo.rttMs).toFixed(2)}×`);
-  out(`meshgate ↔ wireguard-go / wireguard-go ↔ wireguard-go: ${(mixed.gbps1 / wggo.gbps1).toFixed(2)}× (1 stream)`);
+  progress("bench:tunnel — fetching Debian trixie's wireguard-go (reused when already unpacked)…");
+  const modern = await modernWireguardGo();
+  const versions = { bookworm: await wireguardGoVersion("wireguard-go"), trixie: await wireguardGoVersion(modern.binary), trixiePackage: modern.packageVersion };
+  const udpSeconds = Math.min(options.seconds, UDP_SECONDS_MAX);
+  progress(`bench:tunnel — iperf3 ${options.seconds} s per TCP run, ${udpSeconds} s UDP, node ${process.version}`);
+  progress(`  wireguard-go (bookworm): v${versions.bookworm}; wireguard-go (trixie): v${versions.trixie}, package ${versions.trixiePackage}, ${modern.binary}`);
+
+  const pathOptions: PathOptions = { seconds: options.seconds, udpSeconds, progress };
+  const meshgate: Implementation = { kind: "meshgate" };
+  const bookworm: Implementation = { kind: "wireguard-go", binary: "wireguard-go" };
+  const trixie: Implementation = { kind: "wireguard-go", binary: modern.binary };
+  const bench = {
+    seconds: options.seconds,
+    udpSeconds,
+    versions,
+    veth: await veth(pathOptions),
+    wggo: await tunnel("wireguard-go ↔ wireguard-go (bookworm)", bookworm, bookworm, "w", 82, pathOptions),
+    wggoModern: await tunnel("wireguard-go ↔ wireguard-go (trixie)", trixie, trixie, "t", 85, pathOptions),
+    mixed: await tunnel("meshgate ↔ wireguard-go (bookworm)", meshgate, bookworm, "x", 83, pathOptions),
+    meshgate: await tunnel("meshgate ↔ meshgate", meshgate, meshgate, "m", 84, pathOptions),
+  };
+
+  if (options.json) process.stdout.write(`${JSON.stringify(jsonSummary(bench))}\n`);
+  else process.stdout.write(`${formatReport(bench).join("\n")}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -74,6 +74,9 @@ interface SideOptions {
   readonly net: number;
   // wireguard-go only: LOG_LEVEL=verbose (one line per handshake event; not for a flooded side).
   readonly verbose?: boolean;
+  // wireguard-go only: which binary to run (default: `wireguard-go` on PATH, Debian's); the
+  // tunnel benchmark passes a newer one it unpacked itself.
+  readonly binary?: string;
 }
 
 function tunnelAddresses(options: SideOptions): { tunnel4: string; tunnel6: string } {
@@ -105,7 +108,8 @@ export interface WireguardGoSide extends WireGuardSide {
 export async function startWireguardGo(lab: Lab, options: SideOptions): Promise<WireguardGoSide> {
   const keys = await generateKeys(options.iface);
   // `env` execs wireguard-go in its place, so the pid the lab holds is wireguard-go's.
-  const command = options.verbose ? ["env", "LOG_LEVEL=verbose", "wireguard-go"] : ["wireguard-go"];
+  const binary = options.binary ?? "wireguard-go";
+  const command = options.verbose ? ["env", "LOG_LEVEL=verbose", binary] : [binary];
   const child = lab.adopt(options.ns.spawn(command[0]!, [...command.slice(1), "-f", options.iface]));
   for (let i = 0; i < 50; i++) {
     try {
