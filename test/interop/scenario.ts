@@ -7,14 +7,15 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { describeNeeding, tool } from "../requirements.js";
 import { Lab, NAMESPACE_NEEDS } from "./netns.js";
-import { connect, startMeshgate, startWireguardGo, type WireGuardSide } from "./wireguard-peers.js";
+import { connect, startMeshgate, startWireguardGo, type MeshgateSide, type WireGuardSide } from "./wireguard-peers.js";
 
 const TCP_TRANSFER = fileURLToPath(new URL("./tcp-transfer.js", import.meta.url));
 const UDP_FLOOD = fileURLToPath(new URL("./udp-flood.js", import.meta.url));
 const TRANSFER_BYTES = 50 * 1024 * 1024;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function describeInterop(title: string, otherKind: "meshgate" | "wireguard-go", tag: string, subnet: number): void {
+// `offload` false runs every meshgate of the scenario with MESHGATE_OFFLOAD=off.
+export function describeInterop(title: string, otherKind: "meshgate" | "wireguard-go", tag: string, subnet: number, offload = true): void {
   const needs = [...NAMESPACE_NEEDS, tool("ping"), tool("wg"), ...(otherKind === "wireguard-go" ? [tool("wireguard-go")] : [])];
   describeNeeding(needs, title, () => {
     let lab: Lab;
@@ -33,9 +34,9 @@ export function describeInterop(title: string, otherKind: "meshgate" | "wireguar
       lab = await Lab.create(tag, subnet);
       aUnderlay = lab.underlay4(1);
       bUnderlay = lab.underlay4(2);
-      a = await startMeshgate(lab, { ns: lab.left, iface: `${lab.left.name.slice(0, 12)}wg`, port: 51820, host: 1, net: subnet });
+      a = await startMeshgate(lab, { ns: lab.left, iface: `${lab.left.name.slice(0, 12)}wg`, port: 51820, host: 1, net: subnet, offload });
       const start = otherKind === "meshgate" ? startMeshgate : startWireguardGo;
-      b = await start(lab, { ns: lab.right, iface: `${lab.right.name.slice(0, 12)}wg`, port: 51821, host: 2, net: subnet });
+      b = await start(lab, { ns: lab.right, iface: `${lab.right.name.slice(0, 12)}wg`, port: 51821, host: 2, net: subnet, offload });
       await connect(a, aUnderlay, b, bUnderlay);
     });
 
@@ -69,6 +70,8 @@ export function describeInterop(title: string, otherKind: "meshgate" | "wireguar
       const received = server.output.join("").split("\n").find((line) => / \d+$/.test(line));
       assert.equal(received, client.stdout.trim());
       assert.match(received!, new RegExp(` ${TRANSFER_BYTES}$`));
+      const said = (a as MeshgateSide).output.join("");
+      assert.match(said, offload ? /offloads on/ : /offloads off/, "meshgate says whether its TUN offloads are on");
     });
 
     test("wg show reports a recent handshake, and transfer counters that move exactly with the other side's", async () => {

@@ -77,6 +77,8 @@ interface SideOptions {
   // wireguard-go only: which binary to run (default: `wireguard-go` on PATH, Debian's); the
   // tunnel benchmark passes a newer one it unpacked itself.
   readonly binary?: string;
+  // meshgate only: false runs it with MESHGATE_OFFLOAD=off (no TUN TSO/GRO, no UDP GSO).
+  readonly offload?: boolean;
 }
 
 function tunnelAddresses(options: SideOptions): { tunnel4: string; tunnel6: string } {
@@ -150,7 +152,9 @@ export async function startMeshgate(lab: Lab, options: SideOptions): Promise<Mes
     `[Interface]\nPrivateKey = ${keys.privateKey}\nListenPort = ${options.port}\nAddress = ${tunnel4}/24, ${tunnel6}/64\n`,
     { mode: 0o600 },
   );
-  const child = lab.adopt(options.ns.spawn(process.execPath, [MESHGATE_MAIN, "wg", "up", "--foreground", configPath]));
+  // `env` execs node in its place, so the pid the lab holds is meshgate's.
+  const command = options.offload === false ? ["env", "MESHGATE_OFFLOAD=off", process.execPath] : [process.execPath];
+  const child = lab.adopt(options.ns.spawn(command[0]!, [...command.slice(1), MESHGATE_MAIN, "wg", "up", "--foreground", configPath]));
   for (let i = 0; i < 100 && !child.output.join("").includes(" is up ("); i++) {
     if (child.exitCode !== null) throw new Error(`meshgate exited: ${child.output.join("")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
