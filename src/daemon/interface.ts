@@ -37,7 +37,7 @@ export interface InterfaceOptions {
   // in the background reports the interface up): more routing that must be in place by then.
   readonly beforeReady?: (name: string) => Promise<void>;
   readonly log: Log;
-  // TUN segmentation/coalescing and UDP GSO (default: on unless MESHGATE_OFFLOAD=off).
+  // TUN segmentation/coalescing and UDP GSO/GRO (default: on unless MESHGATE_OFFLOAD=off).
   readonly offload?: boolean;
 }
 
@@ -74,12 +74,12 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
   try {
     const offload = options.offload ?? offloadWanted();
     tun = openTun(options.name, { offload });
-    log(`${tun.name}: offloads ${tun.offloaded ? "on (TCP segmentation and coalescing on the TUN, UDP GSO)" : offload ? "unavailable (the kernel refused them)" : "off (MESHGATE_OFFLOAD)"}`);
+    log(`${tun.name}: offloads ${tun.offloaded ? "on (TCP segmentation and coalescing on the TUN, UDP GSO and GRO)" : offload ? "unavailable (the kernel refused them)" : "off (MESHGATE_OFFLOAD)"}`);
     await setLinkMtu(tun.name, options.mtu);
     for (const address of options.addresses) await replaceAddress(tun.name, address);
     await setLinkUp(tun.name);
     for (const route of options.routes) await replaceRoute(tun.name, route, options.routeTable);
-    udp = openUdp(options.listenPort, options.fwmark, { gso: offload });
+    udp = openUdp(options.listenPort, options.fwmark, { offload });
     const settings: InterfaceSettings = { listenPort: udp.port, fwmark: options.fwmark };
     let resolveStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
@@ -113,7 +113,7 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
     for (const peer of options.peers) loop.apply(device.upsertPeer(monotonicMs(), peer));
     loop.start();
     await options.beforeReady?.(tun.name);
-    uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark, { gso: offload }), log }));
+    uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark, { offload }), log }));
     loadReportTimer = setInterval(loadReport.poll, LOAD_REPORT_POLL_MS);
     loadReportTimer.unref();
     return { name: options.name, listenPort: udp.port, device, loop, stopped, stop };

@@ -8,8 +8,9 @@
 //      send handshake answers, write decrypted packets to the TUN;
 //   3. the timer fires at device.nextDeadline() → device.handleTick → send.
 // Each readiness callback drains at most MAX_BATCHES_PER_WAKE batches, so a flood on one side
-// cannot starve the other (libuv calls again while data is waiting; segments of a TUN
-// super-packet already read are picked up on the next turn). Actions are executed
+// cannot starve the other (libuv calls again while data is waiting; what the addon already
+// read — a TUN super-packet's segments, datagrams coalesced by UDP GRO — is picked up on a
+// later turn). Actions are executed
 // before the next call into the device: their bytes may be views into the arena.
 //
 // A mesh node shares the UDP socket with other protocols (STUN, path discovery, relays) and
@@ -37,8 +38,8 @@ export interface PacketLoopDeps {
   readonly onInterfaceGone: (errno: number) => void;
   readonly sideChannel?: SideChannel;
   // Runs `run` on a later turn of the event loop, after pending I/O (setImmediate by default):
-  // for TUN packets already read from the kernel (a super-packet's remaining segments), which
-  // no readiness event will announce.
+  // for packets already read from the kernel (a TUN super-packet's remaining segments,
+  // datagrams coalesced by UDP GRO), which no readiness event will announce.
   readonly defer?: (run: () => void) => void;
 }
 
@@ -120,8 +121,20 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
     cancelTimer = deps.schedule(Math.max(0, deadline - now()), onTimer);
   }
 
+  // Packets already read (a TUN super-packet's segments, datagrams coalesced by UDP GRO) wait
+  // for no readiness event: their source is drained again on a later turn, once at a time.
   const defer = deps.defer ?? setImmediate;
-  let continuing = false;
+  const continuing = new Set<Tun | UdpSocket>();
+  const continueLater = (source: Tun | UdpSocket): void => {
+    if (continuing.has(source)) return;
+    continuing.add(source);
+    defer(() => {
+      continuing.delete(source);
+      if (!running) return;
+      if (source === tun) onTunReadable();
+      else drainUdp(source as UdpSocket);
+    });
+  };
   const onTunReadable = (): void => {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
       const count = tun.readBatch(layout.buffer, layout.arenaOffset + layout.headerBytes, layout.slotBytes, layout.maxBatch, layout.maxPacketBytes, lengths);
@@ -134,16 +147,10 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
       execute(device.handleTunBatch(now(), lengths, count));
       if (count < layout.maxBatch) break;
     }
-    if (running && !continuing && tun.hasPending()) {
-      continuing = true;
-      defer(() => {
-        continuing = false;
-        onTunReadable();
-      });
-    }
+    if (running && tun.hasPending()) continueLater(tun);
   };
 
-  const onUdpReadable = (socket: UdpSocket) => (): void => {
+  const drainUdp = (socket: UdpSocket): void => {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
       const count = socket.receiveBatch(layout.buffer, layout.arenaOffset, layout.slotBytes, layout.maxBatch, layout.slotBytes, lengths, sources);
       if (count === 0) break;
@@ -161,10 +168,11 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
       execute(device.handleDatagramBatch(now(), lengths, sources, count));
       if (count < layout.maxBatch) break;
     }
+    if (running && socket.hasPending()) continueLater(socket);
   };
 
   const watchUdp = (): void => {
-    for (const socket of deps.udp.sockets) socket.onReadable(onUdpReadable(socket));
+    for (const socket of deps.udp.sockets) socket.onReadable(() => drainUdp(socket));
   };
 
   return {

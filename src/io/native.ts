@@ -9,9 +9,10 @@ export interface NativeIo {
   tunWrite(handle: TunHandle, packets: Uint8Array[]): number;
   tunPending(handle: TunHandle): boolean;
   tunStats(handle: TunHandle): [dropped: number, superPackets: number, segmentsCut: number, coalescedWrites: number, coalescedPackets: number];
-  udpOpen(family: 4 | 6, port: number, fwmark: number): [fd: number, port: number];
+  udpOpen(family: 4 | 6, port: number, fwmark: number, gro: boolean): [fd: number, port: number, handle: UdpHandle, groOn: boolean];
   udpSetMark(fd: number, fwmark: number): void;
-  udpRecv(fd: number, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Uint8Array): number;
+  udpRecv(handle: UdpHandle, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Uint8Array): number;
+  udpPending(handle: UdpHandle): boolean;
   udpSend(fd: number, datagrams: Uint8Array[], destinations: Uint8Array, gso: boolean): number;
   close(fd: number): void;
   watch(fd: number, onReadable: () => void): object;
@@ -21,6 +22,8 @@ export interface NativeIo {
 // The addon's state of one TUN (an External): the descriptor, whether packets carry a virtio
 // header, a super-packet being segmented.
 export type TunHandle = object & { readonly __tunHandle: unique symbol };
+// The same for a UDP socket: the descriptor and the coalesced datagrams (GRO) not yet taken.
+export type UdpHandle = object & { readonly __udpHandle: unique symbol };
 
 // 20-byte address records the addon reads and writes: family, 0, port (big-endian), address.
 export const ADDRESS_RECORD_BYTES = 20;

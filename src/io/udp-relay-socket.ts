@@ -52,7 +52,7 @@ export async function startUdpRelay(port: number, deps: UdpRelayDeps): Promise<R
   const relayFrom = (socket: UdpSocket) => (): void => {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && open; round++) {
       const count = socket.receiveBatch(buffer, 0, SLOT_BYTES, BATCH, SLOT_BYTES, lengths, sources);
-      if (count === 0) return;
+      if (count === 0) break;
       const now = deps.now();
       answers.length = 0;
       destinations.length = 0;
@@ -65,8 +65,10 @@ export async function startUdpRelay(port: number, deps: UdpRelayDeps): Promise<R
       }
       // An unreachable destination is the network's business: its datagram is gone.
       if (answers.length > 0) sockets.send(answers, destinations);
-      if (count < BATCH) return;
+      if (count < BATCH) break;
     }
+    // Datagrams coalesced by UDP GRO and not yet taken: no readiness event announces them.
+    if (open && socket.hasPending()) setImmediate(relayFrom(socket));
   };
   for (const socket of sockets.sockets) socket.onReadable(relayFrom(socket));
   const timer = setInterval(() => deps.core.tick(deps.now()), deps.tickMs ?? DEFAULT_TICK_MS);

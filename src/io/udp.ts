@@ -1,5 +1,6 @@
 // The UDP side of a WireGuard interface: one IPv4 and one IPv6 socket on the same port (like
-// wireguard-go), batched receive (recvmmsg) into caller-given slots and batched send (sendmmsg).
+// wireguard-go), batched receive (recvmmsg, UDP GRO) into caller-given slots and batched send
+// (sendmmsg, UDP GSO).
 // Source addresses become Endpoint objects through a small cache, so steady traffic from a few
 // peers creates no per-packet strings; destination Endpoints are encoded once per object.
 
@@ -12,6 +13,9 @@ export interface UdpSocket {
   // Receives up to `count` datagrams into slot i at byteOffset + i * stride; lengths[i] and
   // sources[i] describe each. A length above maxLength means the datagram was truncated.
   receiveBatch(buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Endpoint[]): number;
+  // Whether datagrams already received from the kernel (coalesced by GRO) wait for the next
+  // receiveBatch (no readiness event will announce them).
+  hasPending(): boolean;
   onReadable(callback: () => void): void;
 }
 
@@ -81,8 +85,8 @@ interface OpenSocket {
   close(): void;
 }
 
-function openSocket(native: NativeIo, family: 4 | 6, port: number, fwmark: number): OpenSocket {
-  const [fd, boundPort] = native.udpOpen(family, port, fwmark);
+function openSocket(native: NativeIo, family: 4 | 6, port: number, fwmark: number, gro: boolean): OpenSocket {
+  const [fd, boundPort, handle, groOn] = native.udpOpen(family, port, fwmark, gro);
   const records = new Uint8Array(MAX_NATIVE_BATCH * ADDRESS_RECORD_BYTES);
   const source = createSourceCache();
   let watcher: object | null = null;
@@ -93,10 +97,11 @@ function openSocket(native: NativeIo, family: 4 | 6, port: number, fwmark: numbe
     socket: {
       family,
       receiveBatch(buffer, byteOffset, stride, count, maxLength, lengths, sources) {
-        const received = native.udpRecv(fd, buffer, byteOffset, stride, count, maxLength, lengths, records);
+        const received = native.udpRecv(handle, buffer, byteOffset, stride, count, maxLength, lengths, records);
         for (let i = 0; i < received; i++) sources[i] = source(records.subarray(i * ADDRESS_RECORD_BYTES, (i + 1) * ADDRESS_RECORD_BYTES));
         return received;
       },
+      hasPending: () => groOn && native.udpPending(handle),
       onReadable(callback) {
         if (watcher !== null) native.unwatch(watcher);
         watcher = native.watch(fd, callback);
@@ -113,19 +118,20 @@ function openSocket(native: NativeIo, family: 4 | 6, port: number, fwmark: numbe
 }
 
 export interface UdpOptions {
-  // UDP GSO: equal-size datagrams to one destination leave in one system call and one trip
-  // through the kernel's stack (off by itself where the kernel cannot). Default on.
-  readonly gso?: boolean;
+  // UDP GSO and GRO: equal-size datagrams to one destination leave in one system call and one
+  // trip through the kernel's stack, and arrive the same way (each off by itself where the
+  // kernel cannot). Default on.
+  readonly offload?: boolean;
 }
 
 // Opens both sockets on `port` (0: the kernel picks one for IPv4, and IPv6 takes the same).
 // fwmark marks outgoing packets (policy routing keeps them off the tunnel; 0: none).
 export function openUdp(port: number, fwmark = 0, options: UdpOptions = {}, native: NativeIo = loadNativeIo()): UdpSockets {
-  const gso = options.gso ?? true;
-  const v4 = openSocket(native, 4, port, fwmark);
+  const offload = options.offload ?? true;
+  const v4 = openSocket(native, 4, port, fwmark, offload);
   let v6: OpenSocket | null = null;
   try {
-    v6 = openSocket(native, 6, v4.port, fwmark);
+    v6 = openSocket(native, 6, v4.port, fwmark, offload);
   } catch (error) {
     // A host without IPv6 still works over IPv4 (wireguard-go does the same).
     if (!(error instanceof Error && "code" in error && (error.code === "EAFNOSUPPORT" || error.code === "EADDRNOTAVAIL"))) {
@@ -150,12 +156,12 @@ export function openUdp(port: number, fwmark = 0, options: UdpOptions = {}, nati
         destinations[family].set(record, batch.length * ADDRESS_RECORD_BYTES);
         batch.push(datagrams[i]!);
         if (batch.length === MAX_NATIVE_BATCH) {
-          if (fds[family] >= 0) sent += native.udpSend(fds[family], batch, destinations[family], gso);
+          if (fds[family] >= 0) sent += native.udpSend(fds[family], batch, destinations[family], offload);
           batch.length = 0;
         }
       }
       for (const family of [4, 6] as const) {
-        if (batches[family].length > 0 && fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family], gso);
+        if (batches[family].length > 0 && fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family], offload);
       }
       return sent;
     },

@@ -38,7 +38,7 @@ if (address === undefined || !(port > 0) || publicKey === null || !(rate > 0) ||
 
 const native = loadNativeIo();
 const family = address.includes(":") ? 6 : 4;
-const [fd] = native.udpOpen(family, 0, 0);
+const [fd, , handle] = native.udpOpen(family, 0, 0, false);
 const key = mac1Key(publicKey);
 const pool: Uint8Array[] = [];
 for (let i = 0; i < POOL_SIZE; i++) {
@@ -59,7 +59,7 @@ const sources = new Uint8Array(MAX_NATIVE_BATCH * ADDRESS_RECORD_BYTES);
 let cookieReplies = 0;
 const countReplies = (): void => {
   for (;;) {
-    const received = native.udpRecv(fd, receiveBuffer, 0, RECEIVE_SLOT_BYTES, MAX_NATIVE_BATCH, RECEIVE_SLOT_BYTES, lengths, sources);
+    const received = native.udpRecv(handle, receiveBuffer, 0, RECEIVE_SLOT_BYTES, MAX_NATIVE_BATCH, RECEIVE_SLOT_BYTES, lengths, sources);
     for (let i = 0; i < received; i++) if (receiveBytes[i * RECEIVE_SLOT_BYTES] === MESSAGE_COOKIE_REPLY) cookieReplies++;
     if (received < MAX_NATIVE_BATCH) return;
   }

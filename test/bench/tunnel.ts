@@ -13,6 +13,8 @@
 // meshgate ↔ meshgate to each wireguard-go baseline. Without trixie's wireguard-go (offline,
 // say) it fails, naming the command that failed.
 //
+// MESHGATE_BENCH_PROFILE=<dir> makes each meshgate write a V8 CPU profile there.
+//
 // --json prints one JSON object as the last line of stdout. Per path prefix P in veth, wggo
 // (bookworm), wggo_modern (trixie), meshgate_wggo, meshgate: P_gbps (1 stream), P_gbps4,
 // P_rtt_ms, P_pps (64-byte UDP datagrams received per second), P_udp_loss_pct; for every P but
@@ -42,10 +44,17 @@ type Implementation = { readonly kind: "meshgate" } | { readonly kind: "wireguar
 
 const progress = (line: string): void => void process.stderr.write(`${line}\n`);
 
+// MESHGATE_BENCH_PROFILE=<dir>: every meshgate of the run writes a V8 CPU profile there when it
+// stops (open it in Chrome DevTools' Performance panel), to see where a packet's time goes.
+function profileFlags(): string[] {
+  const dir = process.env.MESHGATE_BENCH_PROFILE;
+  return dir === undefined || dir === "" ? [] : ["--cpu-prof", `--cpu-prof-dir=${dir}`];
+}
+
 async function startSide(implementation: Implementation, lab: Lab, side: "left" | "right", subnet: number): Promise<WireGuardSide> {
   const ns = lab[side];
   const common = { ns, iface: `${ns.name.slice(0, 12)}wg`, port: side === "left" ? 51820 : 51821, host: side === "left" ? 1 : 2, net: subnet };
-  if (implementation.kind === "meshgate") return startMeshgate(lab, common);
+  if (implementation.kind === "meshgate") return startMeshgate(lab, { ...common, nodeFlags: profileFlags() });
   return startWireguardGo(lab, { ...common, binary: implementation.binary });
 }
 

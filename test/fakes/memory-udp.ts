@@ -151,6 +151,7 @@ export class MemoryUdpNetwork {
         }
         return received;
       },
+      hasPending: () => false,
       onReadable: (callback) => readiness.watch(callback),
     };
     return {

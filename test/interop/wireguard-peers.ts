@@ -79,6 +79,8 @@ interface SideOptions {
   readonly binary?: string;
   // meshgate only: false runs it with MESHGATE_OFFLOAD=off (no TUN TSO/GRO, no UDP GSO).
   readonly offload?: boolean;
+  // meshgate only: flags for node itself (the tunnel bench's --cpu-prof).
+  readonly nodeFlags?: readonly string[];
 }
 
 function tunnelAddresses(options: SideOptions): { tunnel4: string; tunnel6: string } {
@@ -154,7 +156,7 @@ export async function startMeshgate(lab: Lab, options: SideOptions): Promise<Mes
   );
   // `env` execs node in its place, so the pid the lab holds is meshgate's.
   const command = options.offload === false ? ["env", "MESHGATE_OFFLOAD=off", process.execPath] : [process.execPath];
-  const child = lab.adopt(options.ns.spawn(command[0]!, [...command.slice(1), MESHGATE_MAIN, "wg", "up", "--foreground", configPath]));
+  const child = lab.adopt(options.ns.spawn(command[0]!, [...command.slice(1), ...(options.nodeFlags ?? []), MESHGATE_MAIN, "wg", "up", "--foreground", configPath]));
   for (let i = 0; i < 100 && !child.output.join("").includes(" is up ("); i++) {
     if (child.exitCode !== null) throw new Error(`meshgate exited: ${child.output.join("")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -49,6 +49,7 @@ napi_value tun_stats(napi_env env, napi_callback_info info);
 napi_value udp_open(napi_env env, napi_callback_info info);
 napi_value udp_set_mark(napi_env env, napi_callback_info info);
 napi_value udp_recv(napi_env env, napi_callback_info info);
+napi_value udp_pending(napi_env env, napi_callback_info info);
 napi_value udp_send(napi_env env, napi_callback_info info);
 napi_value watch(napi_env env, napi_callback_info info);
 napi_value unwatch(napi_env env, napi_callback_info info);

@@ -129,6 +129,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_default, NULL},
       {"udpSetMark", NULL, udp_set_mark, NULL, NULL, NULL, napi_default, NULL},
       {"udpRecv", NULL, udp_recv, NULL, NULL, NULL, napi_default, NULL},
+      {"udpPending", NULL, udp_pending, NULL, NULL, NULL, napi_default, NULL},
       {"udpSend", NULL, udp_send, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
       {"watch", NULL, watch, NULL, NULL, NULL, napi_default, NULL},

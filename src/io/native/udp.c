@@ -1,12 +1,13 @@
 // UDP sockets for WireGuard: one per address family on the same port, large buffers, an
-// optional fwmark, recvmmsg into caller-given slots and sendmmsg (with UDP GSO) from wherever
-// datagrams are.
+// optional fwmark, recvmmsg into caller-given slots (with UDP GRO) and sendmmsg (with UDP GSO)
+// from wherever datagrams are.
 
 #include "io_common.h"  // first: it defines _GNU_SOURCE for the system headers
 
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -48,9 +49,41 @@ static void set_buffer_size(int fd, int option, int force_option, int bytes) {
   if (setsockopt(fd, SOL_SOCKET, force_option, &bytes, sizeof bytes) < 0) setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof bytes);
 }
 
-// udpOpen(family, port, fwmark) → [fd, boundPort]: a non-blocking UDP socket on the wildcard
-// address (IPv6 sockets are IPv6-only; the caller opens one per family), large buffers, and
-// SO_MARK when fwmark is non-zero.
+// UDP GRO (UDP_GRO): the kernel hands over consecutive equal-size datagrams of one sender as
+// one message of up to 64 KiB, with the datagram size in a control message — one trip through
+// the stack instead of dozens. Such messages land in the socket's own buffers first and are
+// cut into the caller's slots from there; what does not fit the batch stays for the next call
+// (udpPending says so).
+#define GRO_MESSAGES 8
+#define GRO_MESSAGE_BYTES 65536
+
+typedef struct {
+  int fd;
+  int gro;
+  uint8_t* scratch;  // GRO_MESSAGES × GRO_MESSAGE_BYTES (allocated only with GRO)
+  uint32_t lengths[GRO_MESSAGES];
+  uint32_t segment_sizes[GRO_MESSAGES];  // the datagram size of each message (its length if one)
+  uint8_t sources[GRO_MESSAGES][ADDRESS_RECORD_BYTES];
+  uint32_t messages, message, offset;  // pending: message < messages; offset into it
+} udp_t;
+
+static void finalize_udp(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)hint;
+  udp_t* udp = data;
+  free(udp->scratch);
+  free(udp);
+}
+
+static udp_t* get_udp(napi_env env, napi_value value) {
+  void* data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
+  return data;
+}
+
+// udpOpen(family, port, fwmark, gro) → [fd, boundPort, handle, groOn]: a non-blocking UDP
+// socket on the wildcard address (IPv6 sockets are IPv6-only; the caller opens one per family),
+// large buffers, SO_MARK when fwmark is non-zero, and UDP GRO when asked and the kernel has it.
 napi_value udp_open(napi_env env, napi_callback_info info);
 
 // udpSetMark(fd, fwmark): SO_MARK on an open socket (0 clears it), so `wg set <if> fwmark N`
@@ -73,14 +106,15 @@ napi_value udp_set_mark(napi_env env, napi_callback_info info) {
 }
 
 napi_value udp_open(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
+  size_t argc = 4;
+  napi_value argv[4];
   int32_t family;
   uint32_t port, fwmark;
+  bool gro = false;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 3 || !get_int(env, argv[0], &family) || !get_u32(env, argv[1], &port) || !get_u32(env, argv[2], &fwmark) ||
-      (family != 4 && family != 6) || port > 65535) {
-    napi_throw_error(env, "EINVAL", "udpOpen(family 4|6, port 0..65535, fwmark)");
+      (family != 4 && family != 6) || port > 65535 || (argc >= 4 && napi_get_value_bool(env, argv[3], &gro) != napi_ok)) {
+    napi_throw_error(env, "EINVAL", "udpOpen(family 4|6, port 0..65535, fwmark, gro)");
     return NULL;
   }
   int fd = socket(family == 4 ? AF_INET : AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -116,15 +150,108 @@ napi_value udp_open(napi_env env, napi_callback_info info) {
   length = sizeof address;
   getsockname(fd, (struct sockaddr*)&address, &length);
   uint16_t bound = ntohs(address.ss_family == AF_INET ? ((struct sockaddr_in*)&address)->sin_port : ((struct sockaddr_in6*)&address)->sin6_port);
-  napi_value result;
-  napi_create_array_with_length(env, 2, &result);
+  udp_t* udp = calloc(1, sizeof *udp);
+  if (udp == NULL) {
+    close(fd);
+    return throw_errno(env, ENOMEM, "cannot set up the UDP socket", NULL);
+  }
+  udp->fd = fd;
+  if (gro) {
+    udp->scratch = malloc((size_t)GRO_MESSAGES * GRO_MESSAGE_BYTES);  // pages become resident only when used
+    udp->gro = udp->scratch != NULL && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof one) == 0;
+  }
+  napi_value result, handle, gro_on;
+  napi_create_array_with_length(env, 4, &result);
+  napi_create_external(env, udp, finalize_udp, NULL, &handle);
+  napi_get_boolean(env, udp->gro, &gro_on);
   napi_set_element(env, result, 0, number(env, fd));
   napi_set_element(env, result, 1, number(env, bound));
+  napi_set_element(env, result, 2, handle);
+  napi_set_element(env, result, 3, gro_on);
   return result;
 }
 
-// udpRecv(fd, buffer, byteOffset, stride, count, maxLength, lengths, sources) → datagrams read,
-// with one recvmmsg. Datagram i lands at byteOffset + i * stride; sources gets its address
+// One recvmmsg of up to GRO_MESSAGES messages into the socket's buffers, with each message's
+// datagram size. Returns how many.
+static int receive_coalesced(udp_t* udp) {
+  struct mmsghdr messages[GRO_MESSAGES];
+  struct iovec vectors[GRO_MESSAGES];
+  struct sockaddr_storage addresses[GRO_MESSAGES];
+  char control[GRO_MESSAGES][CMSG_SPACE(sizeof(int))];
+  memset(messages, 0, sizeof messages);
+  for (int i = 0; i < GRO_MESSAGES; i++) {
+    vectors[i].iov_base = udp->scratch + (size_t)i * GRO_MESSAGE_BYTES;
+    vectors[i].iov_len = GRO_MESSAGE_BYTES;
+    messages[i].msg_hdr.msg_iov = &vectors[i];
+    messages[i].msg_hdr.msg_iovlen = 1;
+    messages[i].msg_hdr.msg_name = &addresses[i];
+    messages[i].msg_hdr.msg_namelen = sizeof addresses[i];
+    messages[i].msg_hdr.msg_control = control[i];
+    messages[i].msg_hdr.msg_controllen = sizeof control[i];
+  }
+  int received = recvmmsg(udp->fd, messages, GRO_MESSAGES, MSG_DONTWAIT, NULL);
+  if (received < 0) return 0;  // EAGAIN and transient errors (ICMP errors on the socket)
+  for (int i = 0; i < received; i++) {
+    udp->lengths[i] = messages[i].msg_len;
+    udp->segment_sizes[i] = messages[i].msg_len;
+    for (struct cmsghdr* header = CMSG_FIRSTHDR(&messages[i].msg_hdr); header != NULL; header = CMSG_NXTHDR(&messages[i].msg_hdr, header)) {
+      int size;
+      if (header->cmsg_level != SOL_UDP || header->cmsg_type != UDP_GRO) continue;
+      memcpy(&size, CMSG_DATA(header), sizeof size);
+      if (size > 0) udp->segment_sizes[i] = (uint32_t)size;
+    }
+    decode_sockaddr(&addresses[i], udp->sources[i]);
+  }
+  udp->messages = (uint32_t)received;
+  udp->message = 0;
+  udp->offset = 0;
+  return received;
+}
+
+// Cuts the datagrams of received messages into the slots, from where the last call stopped.
+static uint32_t receive_with_gro(udp_t* udp, batch_args_t* batch, uint8_t* sources) {
+  uint32_t count = 0;
+  int received = 0;
+  while (count < batch->count) {
+    if (udp->message >= udp->messages) {
+      if (received || receive_coalesced(udp) == 0) break;  // one system call per batch, as without GRO
+      received = 1;
+      continue;
+    }
+    uint32_t length = udp->lengths[udp->message];
+    uint32_t size = udp->segment_sizes[udp->message];
+    if (size > length - udp->offset) size = length - udp->offset;
+    uint8_t* slot = batch->data + batch->offset + (size_t)batch->stride * count;
+    memcpy(slot, udp->scratch + (size_t)udp->message * GRO_MESSAGE_BYTES + udp->offset, size < batch->max_length ? size : batch->max_length);
+    batch->lengths[count] = size;  // over maxLength: truncated, and the caller can tell
+    memcpy(sources + (size_t)count * ADDRESS_RECORD_BYTES, udp->sources[udp->message], ADDRESS_RECORD_BYTES);
+    count++;
+    udp->offset += size;
+    if (udp->offset >= length) {
+      udp->message++;
+      udp->offset = 0;
+    }
+  }
+  return count;
+}
+
+// udpPending(handle) → whether datagrams received with GRO wait for the next udpRecv (which
+// needs no readiness: call it again soon).
+napi_value udp_pending(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  udp_t* udp = argc < 1 ? NULL : get_udp(env, argv[0]);
+  if (udp == NULL) {
+    napi_throw_error(env, "EINVAL", "udpPending(handle)");
+    return NULL;
+  }
+  napi_get_boolean(env, udp->message < udp->messages, &result);
+  return result;
+}
+
+// udpRecv(handle, buffer, byteOffset, stride, count, maxLength, lengths, sources) → datagrams
+// read, with one recvmmsg. Datagram i lands at byteOffset + i * stride; sources gets its address
 // record. A datagram longer than maxLength is truncated and reported with its full length, so
 // the caller can drop it.
 napi_value udp_recv(napi_env env, napi_callback_info info) {
@@ -133,13 +260,20 @@ napi_value udp_recv(napi_env env, napi_callback_info info) {
   batch_args_t batch;
   uint8_t* sources;
   size_t sources_length;
-  static const char usage[] = "udpRecv(fd, buffer, byteOffset, stride, count, maxLength, lengths, sources)";
+  static const char usage[] = "udpRecv(handle, buffer, byteOffset, stride, count, maxLength, lengths, sources)";
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (!get_batch_args(env, argv, argc, usage, &batch)) return NULL;
+  udp_t* udp = argc < 1 ? NULL : get_udp(env, argv[0]);
+  if (udp == NULL) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  batch.fd = udp->fd;
+  if (!get_batch_slots(env, argv + 1, argc - 1, usage, &batch)) return NULL;
   if (argc < 8 || !get_bytes(env, argv[7], &sources, &sources_length) || sources_length < (size_t)batch.count * ADDRESS_RECORD_BYTES) {
     napi_throw_error(env, "EINVAL", usage);
     return NULL;
   }
+  if (udp->gro) return number(env, receive_with_gro(udp, &batch, sources));
   struct mmsghdr messages[MAX_BATCH];
   struct iovec vectors[MAX_BATCH];
   struct sockaddr_storage addresses[MAX_BATCH];
