@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DAEMON_NODE_FLAGS } from "./daemon-node-flags.js";
 
 const START_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -28,7 +29,7 @@ export async function startInBackground(args: readonly string[], logFile: string
   mkdirSync(dirname(logFile), { recursive: true, mode: 0o700 });
   const logFd = openSync(logFile, "a", 0o600);
   const main = fileURLToPath(new URL("./main.js", import.meta.url));
-  const child = spawn(process.execPath, [main, ...args, "--foreground"], { detached: true, stdio: [stdinText === undefined ? "ignore" : "pipe", logFd, logFd] });
+  const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, main, ...args, "--foreground"], { detached: true, stdio: [stdinText === undefined ? "ignore" : "pipe", logFd, logFd] });
   closeSync(logFd);
   if (stdinText !== undefined) child.stdin!.end(`${stdinText}\n`);
   let exited = false;

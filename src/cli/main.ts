@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // The `meshgate` command: parses argv, runs one command, exits with its status.
 
 import { UsageError } from "./options.js";

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run, type Lab, type Namespace } from "./netns.js";
+import { DAEMON_NODE_FLAGS } from "../../src/cli/daemon-node-flags.js";
 
 const MESHGATE_MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
 
@@ -156,7 +157,7 @@ export async function startMeshgate(lab: Lab, options: SideOptions): Promise<Mes
   );
   // `env` execs node in its place, so the pid the lab holds is meshgate's.
   const command = options.offload === false ? ["env", "MESHGATE_OFFLOAD=off", process.execPath] : [process.execPath];
-  const child = lab.adopt(options.ns.spawn(command[0]!, [...command.slice(1), ...(options.nodeFlags ?? []), MESHGATE_MAIN, "wg", "up", "--foreground", configPath]));
+  const child = lab.adopt(options.ns.spawn(command[0]!, [...command.slice(1), ...DAEMON_NODE_FLAGS, ...(options.nodeFlags ?? []), MESHGATE_MAIN, "wg", "up", "--foreground", configPath]));
   for (let i = 0; i < 100 && !child.output.join("").includes(" is up ("); i++) {
     if (child.exitCode !== null) throw new Error(`meshgate exited: ${child.output.join("")}`);
     await new Promise((resolve) => setTimeout(resolve, 100));

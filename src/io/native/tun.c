@@ -127,8 +127,10 @@ static ssize_t read_one(tun_t* tun, uint8_t* slot, uint32_t max_length) {
     ssize_t n = read(tun->fd, slot, max_length);
     return n < 0 ? -errno : n;
   }
+  // Into our own buffer, not the slot: a super-packet is cut into the slots from there, and
+  // reading 64 KiB into each slot in turn would make every slot's pages resident.
   struct virtio_net_hdr header;
-  struct iovec parts[2] = {{&header, VNET_HDR_BYTES}, {slot, max_length}};
+  struct iovec parts[2] = {{&header, VNET_HDR_BYTES}, {tun->super, MAX_IP_PACKET}};
   ssize_t n = readv(tun->fd, parts, 2);
   if (n < 0) return -errno;
   if ((size_t)n < VNET_HDR_BYTES) {
@@ -137,18 +139,18 @@ static ssize_t read_one(tun_t* tun, uint8_t* slot, uint32_t max_length) {
   }
   size_t length = (size_t)n - VNET_HDR_BYTES;
   if (header.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-    if ((header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0 && !complete_checksum(slot, length, header.csum_start, header.csum_offset)) {
+    if ((header.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0 && !complete_checksum(tun->super, length, header.csum_start, header.csum_offset)) {
       tun->dropped++;
       return 0;
     }
+    if (length > max_length) length = max_length;  // cut, as read(2) on a TUN cuts
+    memcpy(slot, tun->super, length);
     return (ssize_t)length;
   }
-  // Segments are written over the slots, this one first: keep the super-packet aside.
-  if (length > MAX_IP_PACKET || !tso_plan(slot, length, &header, &tun->plan) || (size_t)tun->plan.headers + tun->plan.mss > max_length) {
+  if (!tso_plan(tun->super, length, &header, &tun->plan) || (size_t)tun->plan.headers + tun->plan.mss > max_length) {
     tun->dropped++;
     return 0;
   }
-  memcpy(tun->super, slot, length);
   tun->next_segment = 0;
   tun->segments = (tun->plan.payload + tun->plan.mss - 1) / tun->plan.mss;
   tun->super_packets++;
