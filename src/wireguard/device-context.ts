@@ -62,6 +62,15 @@ export interface DeviceContext {
   // The cookie mechanism at work, seen from both sides (not drops: nothing was lost).
   readonly cookieStats: { repliesSent: number; repliesConsumed: number; validMac2: number };
   actions: DeviceAction[];
+  // No later than the soonest timer or keypair expiry of any peer (Infinity: none): every
+  // deadline set lowers it, and handleTick, which visits every peer anyway, makes it exact.
+  // Too early only costs a tick that finds nothing due.
+  deadlineBound: number;
+}
+
+// A deadline now exists at `at` (a timer armed, a keypair that expires).
+export function noteDeadline(ctx: DeviceContext, at: number): void {
+  if (at < ctx.deadlineBound) ctx.deadlineBound = at;
 }
 
 export function drop(ctx: DeviceContext, peer: Peer | null, reason: string): void {

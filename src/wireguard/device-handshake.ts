@@ -13,7 +13,7 @@
 //      keypair `current`, confirm with data or a keepalive;
 //   4. the peer's endpoint follows the source of every authentic handshake message (roaming).
 
-import { HANDSHAKE_INITIATION_RATE_MS } from "./constants.js";
+import { HANDSHAKE_INITIATION_RATE_MS, REJECT_AFTER_TIME_MS } from "./constants.js";
 import {
   addMacs,
   consumeCookieReply,
@@ -23,7 +23,7 @@ import {
   hasValidMac2,
   type CookieSource,
 } from "./cookie.js";
-import { allocateIndex, drop, releaseKeypair, send, type DeviceContext } from "./device-context.js";
+import { allocateIndex, drop, noteDeadline, releaseKeypair, send, type DeviceContext } from "./device-context.js";
 import { sendKeepalive } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
@@ -156,6 +156,7 @@ function installKeypair(
   const keypair: Keypair = { slot, localIndex, remoteIndex, createdAt: now, isInitiator };
   beginSession(peer, keypair, ctx.deps.transport, (k) => releaseKeypair(ctx, k));
   onSessionDerived(peer.timers, now);
+  noteDeadline(ctx, now + REJECT_AFTER_TIME_MS); // when the new keypair expires
   peer.stats.handshakes++;
   return true;
 }

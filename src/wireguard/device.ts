@@ -6,7 +6,7 @@
 import { KEYPAIR_SLOT_COUNT, MAX_PEERS } from "../dataplane/core-constants.js";
 import { REJECT_AFTER_TIME_MS, KEEPALIVE_TIMEOUT_MS, MAX_TIMER_HANDSHAKES, ZERO_KEY_MATERIAL_AFTER_MS } from "./constants.js";
 import { createCookieChecker } from "./cookie.js";
-import { discardPending, drop, releaseKeypair, type DeviceAction, type DeviceContext, type DeviceDeps } from "./device-context.js";
+import { discardPending, drop, noteDeadline, releaseKeypair, type DeviceAction, type DeviceContext, type DeviceDeps } from "./device-context.js";
 import { processHandshakeQueue, receiveHandshakeMessage } from "./device-handshake.js";
 import { sendInitiation } from "./device-initiation.js";
 import { decryptSlots, encryptSlots, inputSlots, sendKeepalive, type SlotInput } from "./device-transport.js";
@@ -21,7 +21,7 @@ import { createLoadMeter, DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD } from "./loa
 import { WIREGUARD_HANDSHAKE, ZERO_KEY, type RemoteIdentity } from "./noise.js";
 import { clearSessions, createPeer, expireKeypairs, nextKeypairExpiry, type Peer } from "./peer.js";
 import { createSlotPool } from "./slot-pool.js";
-import { expiredTimers, nextTimerDeadline, setPersistentKeepalive, stopAllTimers, type TimerName } from "./timers.js";
+import { armTimer, expiredTimers, nextTimerDeadline, setPersistentKeepalive, stopAllTimers, type TimerName } from "./timers.js";
 
 export type { DeviceAction, DeviceDeps } from "./device-context.js";
 
@@ -147,6 +147,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     drops: new Map(),
     cookieStats: { repliesSent: 0, repliesConsumed: 0, validMac2: 0 },
     actions: [],
+    deadlineBound: Infinity,
   };
   const release = (keypair: Parameters<typeof releaseKeypair>[1]): void => releaseKeypair(ctx, keypair);
 
@@ -202,6 +203,15 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     processHandshakeQueue(ctx, now);
   };
 
+  // The soonest timer or keypair expiry over every peer, Infinity when there is none.
+  const exactDeadline = (): number => {
+    let next = Infinity;
+    for (const peer of ctx.peersById.values()) {
+      next = Math.min(next, nextTimerDeadline(peer.timers) ?? Infinity, nextKeypairExpiry(peer, REJECT_AFTER_TIME_MS) ?? Infinity);
+    }
+    return next;
+  };
+
   const collect = (work: () => void): DeviceAction[] => {
     ctx.actions = [];
     work();
@@ -225,7 +235,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
         // Give up (whitepaper §6.4): drop what waited for this session.
         for (let i = 0; i < peer.staged.length; i++) drop(ctx, peer, Drop.handshakeGaveUp);
         peer.staged = [];
-        if (peer.timers.deadlines.zeroKeyMaterial === null) peer.timers.deadlines.zeroKeyMaterial = now + ZERO_KEY_MATERIAL_AFTER_MS;
+        if (peer.timers.deadlines.zeroKeyMaterial === null) armTimer(peer.timers, "zeroKeyMaterial", now + ZERO_KEY_MATERIAL_AFTER_MS);
         return;
       }
       peer.timers.handshakeAttempts++;
@@ -235,7 +245,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
       sendKeepalive(ctx, now, peer);
       if (peer.timers.needAnotherKeepalive) {
         peer.timers.needAnotherKeepalive = false;
-        peer.timers.deadlines.sendKeepalive = now + KEEPALIVE_TIMEOUT_MS;
+        armTimer(peer.timers, "sendKeepalive", now + KEEPALIVE_TIMEOUT_MS);
       }
     },
     newHandshake(now, peer) {
@@ -292,18 +302,15 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
           expireKeypairs(peer, now, REJECT_AFTER_TIME_MS, deps.transport, release);
           for (const name of expiredTimers(peer.timers, now)) timerHandlers[name](now, peer);
         }
+        ctx.deadlineBound = exactDeadline();
       }),
 
     nextDeadline() {
-      // Queued handshake messages are due as soon as the handshake budget allows.
+      // Queued handshake messages are due as soon as the handshake budget allows; the peers'
+      // timers and keypairs no later than the bound (O(1) per batch, however many peers).
       const queuedAt = ctx.handshakeQueue.oldestAt;
-      let next: number | null = queuedAt === null ? null : Math.max(queuedAt, ctx.handshakeBudget.readyAt());
-      for (const peer of ctx.peersById.values()) {
-        for (const deadline of [nextTimerDeadline(peer.timers), nextKeypairExpiry(peer, REJECT_AFTER_TIME_MS)]) {
-          if (deadline !== null && (next === null || deadline < next)) next = deadline;
-        }
-      }
-      return next;
+      const next = Math.min(queuedAt === null ? Infinity : Math.max(queuedAt, ctx.handshakeBudget.readyAt()), ctx.deadlineBound);
+      return next === Infinity ? null : next;
     },
 
     setPrivateKey(key) {
@@ -335,7 +342,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
           const number = ctx.peerNumbers.take();
           if (number === null) throw new RangeError(`a device holds at most ${MAX_PEERS} peers`);
           const publicKey = Uint8Array.from(settings.publicKey);
-          peer = createPeer(number, publicKey, id, remoteIdentity(publicKey, settings.presharedKey ?? null), 0);
+          peer = createPeer(number, publicKey, id, remoteIdentity(publicKey, settings.presharedKey ?? null), 0, (at) => noteDeadline(ctx, at));
           ctx.peersById.set(id, peer);
           ctx.peersByNumber[number] = peer;
         } else if (settings.presharedKey !== undefined) {

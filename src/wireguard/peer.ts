@@ -67,6 +67,7 @@ export function createPeer(
   id: string,
   remote: RemoteIdentity,
   persistentKeepaliveMs: number,
+  onTimerArmed: (deadline: number) => void = () => {},
 ): Peer {
   return {
     number,
@@ -86,7 +87,7 @@ export function createPeer(
     current: null,
     next: null,
     staged: [],
-    timers: createPeerTimers(persistentKeepaliveMs),
+    timers: createPeerTimers(persistentKeepaliveMs, onTimerArmed),
     stats: { rxBytes: 0, txBytes: 0, lastHandshakeWallMs: null, handshakes: 0 },
     drops: new Map(),
   };

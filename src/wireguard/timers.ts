@@ -30,14 +30,18 @@ export type TimerName = (typeof TIMER_NAMES)[number];
 
 export interface PeerTimers {
   deadlines: Record<TimerName, number | null>;
+  // Told every deadline armed, so whoever polls the timers can wake no later than the soonest
+  // without scanning every peer's after each packet (the device keeps a lower bound).
+  readonly onArm: (deadline: number) => void;
   handshakeAttempts: number;
   needAnotherKeepalive: boolean;
   sentLastMinuteHandshake: boolean;
   persistentKeepaliveMs: number;
 }
 
-export function createPeerTimers(persistentKeepaliveMs = 0): PeerTimers {
+export function createPeerTimers(persistentKeepaliveMs = 0, onArm: (deadline: number) => void = () => {}): PeerTimers {
   return {
+    onArm,
     deadlines: {
       retransmitHandshake: null,
       sendKeepalive: null,
@@ -52,17 +56,23 @@ export function createPeerTimers(persistentKeepaliveMs = 0): PeerTimers {
   };
 }
 
+// Sets a deadline (never null: stopping a timer needs nobody told).
+export function armTimer(t: PeerTimers, name: TimerName, deadline: number): void {
+  t.deadlines[name] = deadline;
+  t.onArm(deadline);
+}
+
 // `jitter` draws a uniform value from [0, REKEY_TIMEOUT_JITTER_MAX_MS) from the caller's random
 // source (timers stay pure). It runs on every data packet sent, so the draw happens only when
 // the timer is actually armed, not per packet.
 export function onDataSent(t: PeerTimers, now: number, jitter: () => number): void {
   if (t.deadlines.newHandshake === null) {
-    t.deadlines.newHandshake = now + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + jitter();
+    armTimer(t, "newHandshake", now + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + jitter());
   }
 }
 
 export function onDataReceived(t: PeerTimers, now: number): void {
-  if (t.deadlines.sendKeepalive === null) t.deadlines.sendKeepalive = now + KEEPALIVE_TIMEOUT_MS;
+  if (t.deadlines.sendKeepalive === null) armTimer(t, "sendKeepalive", now + KEEPALIVE_TIMEOUT_MS);
   else t.needAnotherKeepalive = true;
 }
 
@@ -75,11 +85,11 @@ export function onAuthenticatedPacketReceived(t: PeerTimers): void {
 }
 
 export function onAuthenticatedTraversal(t: PeerTimers, now: number): void {
-  if (t.persistentKeepaliveMs > 0) t.deadlines.persistentKeepalive = now + t.persistentKeepaliveMs;
+  if (t.persistentKeepaliveMs > 0) armTimer(t, "persistentKeepalive", now + t.persistentKeepaliveMs);
 }
 
 export function onHandshakeInitiated(t: PeerTimers, now: number, jitterMs: number): void {
-  t.deadlines.retransmitHandshake = now + REKEY_TIMEOUT_MS + jitterMs;
+  armTimer(t, "retransmitHandshake", now + REKEY_TIMEOUT_MS + jitterMs);
 }
 
 export function onHandshakeComplete(t: PeerTimers): void {
@@ -89,12 +99,13 @@ export function onHandshakeComplete(t: PeerTimers): void {
 }
 
 export function onSessionDerived(t: PeerTimers, now: number): void {
-  t.deadlines.zeroKeyMaterial = now + ZERO_KEY_MATERIAL_AFTER_MS;
+  armTimer(t, "zeroKeyMaterial", now + ZERO_KEY_MATERIAL_AFTER_MS);
 }
 
 export function setPersistentKeepalive(t: PeerTimers, now: number, intervalMs: number): void {
   t.persistentKeepaliveMs = intervalMs;
-  t.deadlines.persistentKeepalive = intervalMs > 0 ? now + intervalMs : null;
+  if (intervalMs > 0) armTimer(t, "persistentKeepalive", now + intervalMs);
+  else t.deadlines.persistentKeepalive = null;
 }
 
 export function stopAllTimers(t: PeerTimers): void {

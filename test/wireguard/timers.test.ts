@@ -64,3 +64,28 @@ test("expiredTimers returns and stops exactly the due timers", () => {
   assert.equal(t.deadlines.retransmitHandshake, null);
   assert.equal(nextTimerDeadline(t), ZERO_KEY_MATERIAL_AFTER_MS);
 });
+
+test("every deadline armed is told to onArm, so a lower bound over all peers stays at or before the soonest", () => {
+  const told: number[] = [];
+  const t = createPeerTimers(0, (deadline) => told.push(deadline));
+  onHandshakeInitiated(t, 0, 7);
+  onDataSent(t, 10, () => 3);
+  onDataSent(t, 20, () => 3); // already armed: nothing new
+  onDataReceived(t, 30);
+  onSessionDerived(t, 40);
+  setPersistentKeepalive(t, 50, 25_000);
+  onAuthenticatedTraversal(t, 60);
+  onAuthenticatedPacketSent(t); // stops sendKeepalive: nobody needs telling
+  setPersistentKeepalive(t, 70, 0);
+  assert.deepEqual(told, [
+    REKEY_TIMEOUT_MS + 7,
+    10 + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + 3,
+    30 + KEEPALIVE_TIMEOUT_MS,
+    40 + ZERO_KEY_MATERIAL_AFTER_MS,
+    25_050,
+    25_060,
+  ]);
+  for (const name of ["retransmitHandshake", "newHandshake", "zeroKeyMaterial"] as const) {
+    assert.ok(told.includes(t.deadlines[name]!), `${name}'s deadline was told`);
+  }
+});
