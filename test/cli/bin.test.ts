@@ -9,14 +9,19 @@ import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { DAEMON_NODE_FLAGS } from "../../src/cli/daemon-node-flags.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const manifest = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string; bin: { meshgate: string } };
 
-test("the bin file is executable and starts with a node #! line", () => {
+test("the bin file is executable and starts with a node #! line carrying the daemon's node flags", () => {
   const bin = join(ROOT, manifest.bin.meshgate);
   assert.equal(statSync(bin).mode & 0o111, 0o111, `${manifest.bin.meshgate} is executable by everyone`);
-  assert.match(readFileSync(bin, "utf8").split("\n")[0]!, /^#!\/usr\/bin\/env node$/);
+  assert.equal(readFileSync(bin, "utf8").split("\n")[0]!, `#!/usr/bin/env -S node ${DAEMON_NODE_FLAGS.join(" ")}`);
+  const start = (manifest as unknown as { scripts: { start: string } }).scripts.start;
+  for (const flag of DAEMON_NODE_FLAGS) assert.ok(start.split(" ").includes(flag), `npm start passes ${flag}`);
+  const wrapper = readFileSync(join(ROOT, "image/rootfs/usr/local/bin/meshgate"), "utf8");
+  assert.match(wrapper, new RegExp(`^node_flags=${DAEMON_NODE_FLAGS.join(" ")}$`, "m"), "the Raspberry Pi image's wrapper passes them too");
 });
 
 test("`npx meshgate version` and `npx meshgate help` work from the project folder, as the README writes them", async () => {
