@@ -8,8 +8,12 @@
 //   2. ten double rounds; rotations by 16 and 8 are byte shuffles, by 12 and 7 shift pairs;
 //   3. add the input state back, transpose each 4×4 group of words into block order;
 //   4. XOR 256 bytes of input and store.
+// Optionally Poly1305 is woven into step 2 (the stitched seal, stitched-seal.ts): one 16-byte
+// block after each half round. The rounds keep the vector units busy and Poly1305 the scalar
+// multiplier, so the CPU runs both at once instead of one after the other.
 
 import { SIGMA0, SIGMA1, SIGMA2, SIGMA3 } from "./chacha20";
+import { POLY_BLOCK_BYTES, POLY_FULL_BLOCK_BIT, polyBlock } from "./poly1305";
 
 export const BLOCKS4_BYTES: usize = 256;
 
@@ -44,9 +48,14 @@ export const BLOCKS4_BYTES: usize = 256;
   v128.store(dst + 192, v128.xor(v128.load(src + 192), i64x2.shuffle(ab23, cd23, 1, 3)));
 }
 
+// At most this many Poly1305 blocks fit between the rounds: one per half round.
+export const MAC_BLOCKS_PER_GROUP_MAX: u32 = 20;
+
 // XORs four ChaCha20 blocks (key at `key`, counters counter..counter+3, nonce words n0..n2)
-// from `src` into `dst`: 256 bytes each, may alias.
-export function chachaXorBlocks4(key: usize, counter: u32, n0: u32, n1: u32, n2: u32, src: usize, dst: usize): void {
+// from `src` into `dst`: 256 bytes each, may alias. Meanwhile absorbs `macBlocks` (at most
+// MAC_BLOCKS_PER_GROUP_MAX) whole 16-byte blocks at `mac` into the running Poly1305; `mac`
+// must not overlap `dst`, which is written only after the rounds.
+export function chachaXorBlocks4(key: usize, counter: u32, n0: u32, n1: u32, n2: u32, src: usize, dst: usize, mac: usize, macBlocks: u32): void {
   const k0 = load<u32>(key, 0), k1 = load<u32>(key, 4), k2 = load<u32>(key, 8), k3 = load<u32>(key, 12);
   const k4 = load<u32>(key, 16), k5 = load<u32>(key, 20), k6 = load<u32>(key, 24), k7 = load<u32>(key, 28);
   const counters = i32x4.add(i32x4.splat(counter), i32x4(0, 1, 2, 3));
@@ -64,6 +73,11 @@ export function chachaXorBlocks4(key: usize, counter: u32, n0: u32, n1: u32, n2:
     x1 = i32x4.add(x1, x5); x13 = rotl8(v128.xor(x13, x1)); x9 = i32x4.add(x9, x13); x5 = rotl7(v128.xor(x5, x9));
     x2 = i32x4.add(x2, x6); x14 = rotl8(v128.xor(x14, x2)); x10 = i32x4.add(x10, x14); x6 = rotl7(v128.xor(x6, x10));
     x3 = i32x4.add(x3, x7); x15 = rotl8(v128.xor(x15, x3)); x11 = i32x4.add(x11, x15); x7 = rotl7(v128.xor(x7, x11));
+    if (macBlocks > 0) {
+      polyBlock(mac, POLY_FULL_BLOCK_BIT);
+      mac += POLY_BLOCK_BYTES;
+      macBlocks--;
+    }
     // Diagonal round.
     x0 = i32x4.add(x0, x5); x15 = rotl16(v128.xor(x15, x0)); x10 = i32x4.add(x10, x15); x5 = rotl12(v128.xor(x5, x10));
     x1 = i32x4.add(x1, x6); x12 = rotl16(v128.xor(x12, x1)); x11 = i32x4.add(x11, x12); x6 = rotl12(v128.xor(x6, x11));
@@ -73,6 +87,11 @@ export function chachaXorBlocks4(key: usize, counter: u32, n0: u32, n1: u32, n2:
     x1 = i32x4.add(x1, x6); x12 = rotl8(v128.xor(x12, x1)); x11 = i32x4.add(x11, x12); x6 = rotl7(v128.xor(x6, x11));
     x2 = i32x4.add(x2, x7); x13 = rotl8(v128.xor(x13, x2)); x8 = i32x4.add(x8, x13); x7 = rotl7(v128.xor(x7, x8));
     x3 = i32x4.add(x3, x4); x14 = rotl8(v128.xor(x14, x3)); x9 = i32x4.add(x9, x14); x4 = rotl7(v128.xor(x4, x9));
+    if (macBlocks > 0) {
+      polyBlock(mac, POLY_FULL_BLOCK_BIT);
+      mac += POLY_BLOCK_BYTES;
+      macBlocks--;
+    }
   }
   // Feed-forward (§2.3 step "add the original input words"), then out in block order.
   x0 = i32x4.add(x0, i32x4.splat(SIGMA0)); x1 = i32x4.add(x1, i32x4.splat(SIGMA1));

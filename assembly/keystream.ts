@@ -14,7 +14,7 @@ export const KEYSTREAM_GROUP_BYTES: usize = ASC_FEATURE_SIMD ? BLOCKS4_BYTES : B
 // keystreamScratch.
 export function keystreamGroup(key: usize, counter: u32, n0: u32, n1: u32, n2: u32): void {
   if (ASC_FEATURE_SIMD) {
-    chachaXorBlocks4(key, counter, n0, n1, n2, zeroes, keystreamScratch);
+    chachaXorBlocks4(key, counter, n0, n1, n2, zeroes, keystreamScratch, 0, 0);
   } else {
     chachaXorBlock(key, counter, n0, n1, n2, zeroes, keystreamScratch);
   }
@@ -36,7 +36,7 @@ export function xorBytes(src: usize, keystream: usize, dst: usize, len: usize): 
 export function chacha20Xor(key: usize, counter: u32, n0: u32, n1: u32, n2: u32, src: usize, dst: usize, len: usize): void {
   while (len >= KEYSTREAM_GROUP_BYTES) {
     if (ASC_FEATURE_SIMD) {
-      chachaXorBlocks4(key, counter, n0, n1, n2, src, dst);
+      chachaXorBlocks4(key, counter, n0, n1, n2, src, dst, 0, 0);
     } else {
       chachaXorBlock(key, counter, n0, n1, n2, src, dst);
     }
