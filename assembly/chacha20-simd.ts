@@ -5,7 +5,7 @@
 // one quarter round on vectors is four quarter rounds, and no lane ever crosses to another.
 // Flow:
 //   1. splat key, constants and nonce words; word 12 gets counters c, c+1, c+2, c+3;
-//   2. ten double rounds; rotations by 16 and 8 are byte shuffles, by 12 and 7 shift pairs;
+//   2. ten double rounds; rotations by 16 and 8 are byte swizzles, by 12 and 7 shift pairs;
 //   3. add the input state back, transpose each 4×4 group of words into block order;
 //   4. XOR 256 bytes of input and store.
 // Optionally Poly1305 is woven into step 2 (the stitched seal, stitched-seal.ts): one 16-byte
@@ -17,13 +17,19 @@ import { POLY_BLOCK_BYTES, POLY_FULL_BLOCK_BIT, polyBlock } from "./poly1305";
 
 export const BLOCKS4_BYTES: usize = 256;
 
+// Rotations by 16 and 8 are byte permutations, written as swizzles with a constant mask rather
+// than i8x16.shuffle. V8 (x64) turns these shuffles into pshuflw + pshufhw (by 16) and into a
+// pshufb whose mask it rebuilds from immediates at every use, four more instructions (by 8).
+// A constant swizzle mask is a value of its own, built once outside the round loop, and V8
+// sees its indices are in range: one pshufb (tbl on arm64) per rotation.
+// Measured: ChaCha20 over 1420 B 1053-1142 ns against 1111-1197 ns with shuffles.
 // @ts-ignore: decorator
 @inline function rotl16(v: v128): v128 {
-  return i8x16.shuffle(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+  return i8x16.swizzle(v, i8x16(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
 }
 // @ts-ignore: decorator
 @inline function rotl8(v: v128): v128 {
-  return i8x16.shuffle(v, v, 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14);
+  return i8x16.swizzle(v, i8x16(3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14));
 }
 // @ts-ignore: decorator
 @inline function rotl12(v: v128): v128 {
