@@ -4,6 +4,7 @@
 // bytes; the test suite runs the vectors on both builds.
 
 import { BLOCK_BYTES, chachaXorBlock } from "./chacha20";
+import { chachaKeystreamPair } from "./chacha20-pair";
 import { BLOCKS4_BYTES, chachaXorBlocks4 } from "./chacha20-simd";
 import { keystreamScratch, zeroes } from "./layout";
 
@@ -17,6 +18,17 @@ export function keystreamGroup(key: usize, counter: u32, n0: u32, n1: u32, n2: u
     chachaXorBlocks4(key, counter, n0, n1, n2, zeroes, keystreamScratch, 0, 0);
   } else {
     chachaXorBlock(key, counter, n0, n1, n2, zeroes, keystreamScratch);
+  }
+}
+
+// Writes the keystream from block 0 on to keystreamScratch for an AEAD message of `len` bytes:
+// block 0 (the Poly1305 key) and, in the SIMD build, up to three more for the message's head.
+// A message that fits one block gets two blocks, not four: half the work for small packets.
+export function keystreamFirst(key: usize, n0: u32, n1: u32, n2: u32, len: usize): void {
+  if (ASC_FEATURE_SIMD && len <= BLOCK_BYTES) {
+    chachaKeystreamPair(key, 0, n0, n1, n2, keystreamScratch);
+  } else {
+    keystreamGroup(key, 0, n0, n1, n2);
   }
 }
 
