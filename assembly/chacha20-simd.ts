@@ -54,12 +54,9 @@ export const BLOCKS4_BYTES: usize = 256;
   v128.store(dst + 192, v128.xor(v128.load(src + 192), i64x2.shuffle(ab23, cd23, 1, 3)));
 }
 
-// At most this many Poly1305 blocks fit between the rounds: one per half round.
-export const MAC_BLOCKS_PER_GROUP_MAX: u32 = 20;
-
 // XORs four ChaCha20 blocks (key at `key`, counters counter..counter+3, nonce words n0..n2)
 // from `src` into `dst`: 256 bytes each, may alias. Meanwhile absorbs `macBlocks` (at most
-// MAC_BLOCKS_PER_GROUP_MAX) whole 16-byte blocks at `mac` into the running Poly1305; `mac`
+// 20, one per half round) whole 16-byte blocks at `mac` into the running Poly1305; `mac`
 // must not overlap `dst`, which is written only after the rounds.
 export function chachaXorBlocks4(key: usize, counter: u32, n0: u32, n1: u32, n2: u32, src: usize, dst: usize, mac: usize, macBlocks: u32): void {
   const k0 = load<u32>(key, 0), k1 = load<u32>(key, 4), k2 = load<u32>(key, 8), k3 = load<u32>(key, 12);
