@@ -1,10 +1,11 @@
 // AEAD_CHACHA20_POLY1305 (RFC 8439 §2.8) on memory the caller owns.
 //
 // Seal flow:
-//   1. one keystream group at block 0: its first 32 bytes are the Poly1305 key (§2.6), the
-//      rest (SIMD build: blocks 1–3) encrypt the first bytes of the message;
+//   1. keystream from block 0: its first 32 bytes are the Poly1305 key (§2.6), the rest (SIMD
+//      build: block 1, or blocks 1–3 for messages over one block) encrypt the message's head;
 //   2. the remaining message is encrypted from the next block on;
 //   3. Poly1305 over aad ‖ pad16 ‖ ciphertext ‖ pad16 ‖ le64(aad length) ‖ le64(ct length).
+// The SIMD build does 2 and most of 3 in one pass (stitched-seal.ts).
 // Open computes the tag first and decrypts only when it matches (constant-time compare), so
 // a forged message releases no plaintext.
 //
@@ -14,9 +15,10 @@
 
 import { STATUS_AUTH_FAILED, STATUS_OK } from "./abi";
 import { BLOCK_BYTES } from "./chacha20";
-import { chacha20Xor, KEYSTREAM_GROUP_BYTES, keystreamGroup, xorBytes } from "./keystream";
+import { chacha20Xor, KEYSTREAM_GROUP_BYTES, keystreamFirst, xorBytes } from "./keystream";
 import { keystreamScratch, polyBlockScratch, tagScratch } from "./layout";
 import { POLY_BLOCK_BYTES, POLY_FULL_BLOCK_BIT, polyBlocks, polyFinish, polyInit } from "./poly1305";
+import { encryptAndMac } from "./stitched-seal";
 
 // Message bytes covered by the first keystream group (after the 64-byte Poly1305 key block).
 const HEAD_BYTES: usize = KEYSTREAM_GROUP_BYTES - BLOCK_BYTES;
@@ -33,15 +35,20 @@ function polyPadded(m: usize, len: usize): void {
   }
 }
 
+// The §2.8 MAC's last block (the two lengths), then the tag at `tag`.
+function macLengthsAndFinish(aadLen: usize, len: usize, tag: usize): void {
+  store<u64>(polyBlockScratch, <u64>aadLen, 0);
+  store<u64>(polyBlockScratch, <u64>len, 8);
+  polyBlocks(polyBlockScratch, POLY_BLOCK_BYTES, POLY_FULL_BLOCK_BIT);
+  polyFinish(tag);
+}
+
 // The §2.8 MAC over aad and ciphertext, tag written at `tag`; polyInit must have been called
 // with the one-time key.
 function aeadMac(aad: usize, aadLen: usize, ciphertext: usize, len: usize, tag: usize): void {
   polyPadded(aad, aadLen);
   polyPadded(ciphertext, len);
-  store<u64>(polyBlockScratch, <u64>aadLen, 0);
-  store<u64>(polyBlockScratch, <u64>len, 8);
-  polyBlocks(polyBlockScratch, POLY_BLOCK_BYTES, POLY_FULL_BLOCK_BIT);
-  polyFinish(tag);
+  macLengthsAndFinish(aadLen, len, tag);
 }
 
 // XORs the message with keystream from block 1 on; the first group is already in scratch.
@@ -64,17 +71,24 @@ function tagsEqual(a: usize, b: usize): bool {
 // key: 32 bytes; nonce: the three little-endian words n0 n1 n2; aad: aadLen bytes.
 // Lengths are the caller's to check (≤ MAX_MESSAGE_BYTES / MAX_AAD_BYTES).
 export function aeadSeal(key: usize, n0: u32, n1: u32, n2: u32, aad: usize, aadLen: usize, data: usize, len: usize, tag: usize): void {
-  keystreamGroup(key, 0, n0, n1, n2);
-  // The MAC key must be taken before applyKeystream reuses the scratch for its tail.
+  keystreamFirst(key, n0, n1, n2, len);
+  // The MAC key must be taken before the keystream scratch is reused for the tail.
   polyInit(keystreamScratch);
-  applyKeystream(key, n0, n1, n2, data, len);
-  aeadMac(aad, aadLen, data, len, tag);
+  if (ASC_FEATURE_SIMD) {
+    polyPadded(aad, aadLen);
+    const macDone = encryptAndMac(key, n0, n1, n2, data, len);
+    polyPadded(data + macDone, len - macDone);
+    macLengthsAndFinish(aadLen, len, tag);
+  } else {
+    applyKeystream(key, n0, n1, n2, data, len);
+    aeadMac(aad, aadLen, data, len, tag);
+  }
 }
 
 // Verifies the tag at `tag` over `len` ciphertext bytes at `data` and, only if it matches,
 // decrypts them in place. Returns STATUS_OK or STATUS_AUTH_FAILED (data untouched).
 export function aeadOpen(key: usize, n0: u32, n1: u32, n2: u32, aad: usize, aadLen: usize, data: usize, len: usize, tag: usize): i32 {
-  keystreamGroup(key, 0, n0, n1, n2);
+  keystreamFirst(key, n0, n1, n2, len);
   polyInit(keystreamScratch);
   aeadMac(aad, aadLen, data, len, tagScratch);
   if (!tagsEqual(tagScratch, tag)) return STATUS_AUTH_FAILED;

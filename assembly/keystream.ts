@@ -4,6 +4,7 @@
 // bytes; the test suite runs the vectors on both builds.
 
 import { BLOCK_BYTES, chachaXorBlock } from "./chacha20";
+import { chachaKeystreamPair } from "./chacha20-pair";
 import { BLOCKS4_BYTES, chachaXorBlocks4 } from "./chacha20-simd";
 import { keystreamScratch, zeroes } from "./layout";
 
@@ -14,9 +15,20 @@ export const KEYSTREAM_GROUP_BYTES: usize = ASC_FEATURE_SIMD ? BLOCKS4_BYTES : B
 // keystreamScratch.
 export function keystreamGroup(key: usize, counter: u32, n0: u32, n1: u32, n2: u32): void {
   if (ASC_FEATURE_SIMD) {
-    chachaXorBlocks4(key, counter, n0, n1, n2, zeroes, keystreamScratch);
+    chachaXorBlocks4(key, counter, n0, n1, n2, zeroes, keystreamScratch, 0, 0);
   } else {
     chachaXorBlock(key, counter, n0, n1, n2, zeroes, keystreamScratch);
+  }
+}
+
+// Writes the keystream from block 0 on to keystreamScratch for an AEAD message of `len` bytes:
+// block 0 (the Poly1305 key) and, in the SIMD build, up to three more for the message's head.
+// A message that fits one block gets two blocks, not four: half the work for small packets.
+export function keystreamFirst(key: usize, n0: u32, n1: u32, n2: u32, len: usize): void {
+  if (ASC_FEATURE_SIMD && len <= BLOCK_BYTES) {
+    chachaKeystreamPair(key, 0, n0, n1, n2, keystreamScratch);
+  } else {
+    keystreamGroup(key, 0, n0, n1, n2);
   }
 }
 
@@ -36,7 +48,7 @@ export function xorBytes(src: usize, keystream: usize, dst: usize, len: usize): 
 export function chacha20Xor(key: usize, counter: u32, n0: u32, n1: u32, n2: u32, src: usize, dst: usize, len: usize): void {
   while (len >= KEYSTREAM_GROUP_BYTES) {
     if (ASC_FEATURE_SIMD) {
-      chachaXorBlocks4(key, counter, n0, n1, n2, src, dst);
+      chachaXorBlocks4(key, counter, n0, n1, n2, src, dst, 0, 0);
     } else {
       chachaXorBlock(key, counter, n0, n1, n2, src, dst);
     }

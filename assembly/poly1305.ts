@@ -1,27 +1,40 @@
-// Poly1305 (RFC 8439 §2.5), 26-bit limbs so every product fits a 64-bit multiply.
+// Poly1305 (RFC 8439 §2.5) in radix 2^32: h is four 32-bit limbs plus a few bits above 2^128,
+// r is four 32-bit limbs, and every product is a 32×32 → 64-bit multiply summed in 64 bits.
 //
-// Flow: polyInit(key) clamps r and keeps s (the "pad"); polyBlocks absorbs whole 16-byte
-// blocks (h = (h + block) · r mod 2^130 − 5); polyFinish reduces h fully, adds s and writes the
-// tag. The state is module-level because one MAC is in flight at a time in this
-// single-threaded core; polyFinish wipes it.
+// Why this radix: the clamp (§2.5.1) leaves r's limbs below 2^28, so sums of five products
+// stay below 2^63, and leaves limbs 1–3 multiples of 4, so r_j · 2^128 ≡ (r_j / 4) · 5 =
+// r_j + r_j / 4 =: s_j (mod 2^130 − 5) exactly. A block then costs 20 multiplies instead of the
+// 25 of 26-bit limbs, and the message words need no shifting into limbs.
+//
+// Flow: polyInit(key) clamps r and keeps s (the "pad"); polyBlock / polyBlocks absorb whole
+// 16-byte blocks (h = (h + block) · r mod 2^130 − 5, partially reduced); polyFinish reduces h
+// fully, adds the pad and writes the tag. The state is module-level because one MAC is in
+// flight at a time in this single-threaded core; polyFinish wipes it.
 
-const LIMB_MASK: u32 = 0x3ffffff;
-// Bit 128 of a full block (the appended 0x01 byte of §2.5.1), as seen in limb 4 (bits 104–129).
-export const POLY_FULL_BLOCK_BIT: u32 = 1 << 24;
+const WORD_MASK: u64 = 0xffffffff;
+// Bit 128 of a full block (the appended 0x01 byte of §2.5.1), as seen in h4 (bits 128 and up).
+export const POLY_FULL_BLOCK_BIT: u32 = 1;
 export const POLY_BLOCK_BYTES: usize = 16;
 
-let r0: u32 = 0, r1: u32 = 0, r2: u32 = 0, r3: u32 = 0, r4: u32 = 0;
-let h0: u32 = 0, h1: u32 = 0, h2: u32 = 0, h3: u32 = 0, h4: u32 = 0;
+// r and s1..s3 (see above) are below 2^29. Between blocks h0..h3 are kept below 2.3 · 2^32
+// and h4 at most 3: carries are not propagated along the limbs, each limb takes only its
+// neighbour's, so a block's dependency chain is short (worst-case bounds checked
+// exhaustively over the limb maxima: every product sum stays below 0.87 · 2^64).
+let r0: u64 = 0, r1: u64 = 0, r2: u64 = 0, r3: u64 = 0;
+let s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
+let h0: u64 = 0, h1: u64 = 0, h2: u64 = 0, h3: u64 = 0, h4: u64 = 0;
 let pad0: u32 = 0, pad1: u32 = 0, pad2: u32 = 0, pad3: u32 = 0;
 
 // Starts a MAC under the 32-byte one-time key at `key`: r = clamp(key[0..16]) (§2.5.1),
 // s = key[16..32].
 export function polyInit(key: usize): void {
-  r0 = load<u32>(key, 0) & 0x3ffffff;
-  r1 = (load<u32>(key, 3) >> 2) & 0x3ffff03;
-  r2 = (load<u32>(key, 6) >> 4) & 0x3ffc0ff;
-  r3 = (load<u32>(key, 9) >> 6) & 0x3f03fff;
-  r4 = (load<u32>(key, 12) >> 8) & 0x00fffff;
+  r0 = <u64>(load<u32>(key, 0) & 0x0fffffff);
+  r1 = <u64>(load<u32>(key, 4) & 0x0ffffffc);
+  r2 = <u64>(load<u32>(key, 8) & 0x0ffffffc);
+  r3 = <u64>(load<u32>(key, 12) & 0x0ffffffc);
+  s1 = r1 + (r1 >> 2);
+  s2 = r2 + (r2 >> 2);
+  s3 = r3 + (r3 >> 2);
   h0 = 0; h1 = 0; h2 = 0; h3 = 0; h4 = 0;
   pad0 = load<u32>(key, 16);
   pad1 = load<u32>(key, 20);
@@ -29,82 +42,82 @@ export function polyInit(key: usize): void {
   pad3 = load<u32>(key, 28);
 }
 
+// Absorbs one whole 16-byte block at `m`. Works on the module state directly so that the
+// stitched seal (chacha20-simd.ts) can inline it between ChaCha20 rounds: a call there would
+// make V8 spill every vector register.
+// @ts-ignore: decorator
+@inline export function polyBlock(m: usize, fullBlockBit: u32): void {
+  // h += block, limb by limb (no carries: the limbs have room).
+  const a0 = h0 + <u64>load<u32>(m, 0);
+  const a1 = h1 + <u64>load<u32>(m, 4);
+  const a2 = h2 + <u64>load<u32>(m, 8);
+  const a3 = h3 + <u64>load<u32>(m, 12);
+  const a4 = h4 + <u64>fullBlockBit;
+
+  // h · r: products at 2^128 and above fold back through s_j.
+  const R0 = r0, R1 = r1, R2 = r2, R3 = r3, S1 = s1, S2 = s2, S3 = s3;
+  const d0 = a0 * R0 + a1 * S3 + a2 * S2 + a3 * S1;
+  const d1 = a0 * R1 + a1 * R0 + a2 * S3 + a3 * S2 + a4 * S1;
+  const d2 = a0 * R2 + a1 * R1 + a2 * R0 + a3 * S3 + a4 * S2;
+  const d3 = a0 * R3 + a1 * R2 + a2 * R1 + a3 * R0 + a4 * S3;
+  // Bits 128 and up; those from 130 on come back to the bottom times 5 (2^130 ≡ 5).
+  const d4 = a4 * R0 + (d3 >> 32);
+  h0 = (d0 & WORD_MASK) + (d4 >> 2) * 5;
+  h1 = (d1 & WORD_MASK) + (d0 >> 32);
+  h2 = (d2 & WORD_MASK) + (d1 >> 32);
+  h3 = (d3 & WORD_MASK) + (d2 >> 32);
+  h4 = d4 & 3;
+}
+
 // Absorbs `len` bytes at `m` (a multiple of 16). `fullBlockBit` is POLY_FULL_BLOCK_BIT for
 // whole blocks and 0 for a final partial block the caller has already padded with 0x01, 0….
 export function polyBlocks(m: usize, len: usize, fullBlockBit: u32): void {
-  const R0 = <u64>r0, R1 = <u64>r1, R2 = <u64>r2, R3 = <u64>r3, R4 = <u64>r4;
-  // r·2^130 ≡ 5r (mod p): the high products fold back multiplied by 5.
-  const S1 = R1 * 5, S2 = R2 * 5, S3 = R3 * 5, S4 = R4 * 5;
-  let a0 = h0, a1 = h1, a2 = h2, a3 = h3, a4 = h4;
-  const end = m + len;
-  while (m < end) {
-    a0 += load<u32>(m, 0) & LIMB_MASK;
-    a1 += (load<u32>(m, 3) >> 2) & LIMB_MASK;
-    a2 += (load<u32>(m, 6) >> 4) & LIMB_MASK;
-    a3 += (load<u32>(m, 9) >> 6) & LIMB_MASK;
-    a4 += (load<u32>(m, 12) >> 8) | fullBlockBit;
-
-    const A0 = <u64>a0, A1 = <u64>a1, A2 = <u64>a2, A3 = <u64>a3, A4 = <u64>a4;
-    const d0 = A0 * R0 + A1 * S4 + A2 * S3 + A3 * S2 + A4 * S1;
-    let d1 = A0 * R1 + A1 * R0 + A2 * S4 + A3 * S3 + A4 * S2;
-    let d2 = A0 * R2 + A1 * R1 + A2 * R0 + A3 * S4 + A4 * S3;
-    let d3 = A0 * R3 + A1 * R2 + A2 * R1 + A3 * R0 + A4 * S4;
-    let d4 = A0 * R4 + A1 * R3 + A2 * R2 + A3 * R1 + A4 * R0;
-
-    // Partial carry: limbs end below 2^26 except a1, which may exceed it by a few bits.
-    a0 = <u32>d0 & LIMB_MASK; d1 += d0 >> 26;
-    a1 = <u32>d1 & LIMB_MASK; d2 += d1 >> 26;
-    a2 = <u32>d2 & LIMB_MASK; d3 += d2 >> 26;
-    a3 = <u32>d3 & LIMB_MASK; d4 += d3 >> 26;
-    a4 = <u32>d4 & LIMB_MASK;
-    a0 += <u32>(d4 >> 26) * 5;
-    a1 += a0 >> 26;
-    a0 &= LIMB_MASK;
-    m += POLY_BLOCK_BYTES;
-  }
-  h0 = a0; h1 = a1; h2 = a2; h3 = a3; h4 = a4;
+  for (const end = m + len; m < end; m += POLY_BLOCK_BYTES) polyBlock(m, fullBlockBit);
 }
 
 // Finishes the MAC: h mod p, plus s, mod 2^128, written as 16 bytes at `tag`; wipes the state.
 export function polyFinish(tag: usize): void {
-  let a0 = h0, a1 = h1, a2 = h2, a3 = h3, a4 = h4;
-  // Full carry.
-  a2 += a1 >> 26; a1 &= LIMB_MASK;
-  a3 += a2 >> 26; a2 &= LIMB_MASK;
-  a4 += a3 >> 26; a3 &= LIMB_MASK;
-  a0 += (a4 >> 26) * 5; a4 &= LIMB_MASK;
-  a1 += a0 >> 26; a0 &= LIMB_MASK;
+  // Carry through, so h0..h3 are words; then h4 is at most 4.
+  let t = h0;
+  const c0 = t & WORD_MASK;
+  t = h1 + (t >> 32);
+  const c1 = t & WORD_MASK;
+  t = h2 + (t >> 32);
+  const c2 = t & WORD_MASK;
+  t = h3 + (t >> 32);
+  const c3 = t & WORD_MASK;
+  const c4 = h4 + (t >> 32);
 
-  // g = h + 5 − 2^130; if that did not borrow, h ≥ p and g is the reduced value.
-  let g0 = a0 + 5;
-  let g1 = a1 + (g0 >> 26); g0 &= LIMB_MASK;
-  let g2 = a2 + (g1 >> 26); g1 &= LIMB_MASK;
-  let g3 = a3 + (g2 >> 26); g2 &= LIMB_MASK;
-  let g4 = a4 + (g3 >> 26) - (1 << 26); g3 &= LIMB_MASK;
-  // Constant-time select: useG is all ones when g4 did not go negative.
-  const useG = (g4 >> 31) - 1;
+  // h < 5 · 2^128 < 2p, so h mod p is h or h − p. g = h + 5 reaches 2^130 exactly when h ≥ p,
+  // and then g − 2^130 = h − p; below 2^128 only g's low words matter.
+  t = c0 + 5;
+  const g0 = t & WORD_MASK;
+  t = c1 + (t >> 32);
+  const g1 = t & WORD_MASK;
+  t = c2 + (t >> 32);
+  const g2 = t & WORD_MASK;
+  t = c3 + (t >> 32);
+  const g3 = t & WORD_MASK;
+  const g4 = c4 + (t >> 32);
+  // Constant-time select: useG is all ones when g reached 2^130 (g4 is at most 5).
+  const useG = <u64>0 - (g4 >> 2);
   const useH = ~useG;
-  a0 = (a0 & useH) | (g0 & useG);
-  a1 = (a1 & useH) | (g1 & useG);
-  a2 = (a2 & useH) | (g2 & useG);
-  a3 = (a3 & useH) | (g3 & useG);
-  a4 = (a4 & useH) | (g4 & useG);
+  const w0 = (c0 & useH) | (g0 & useG);
+  const w1 = (c1 & useH) | (g1 & useG);
+  const w2 = (c2 & useH) | (g2 & useG);
+  const w3 = (c3 & useH) | (g3 & useG);
 
-  // Repack to four 32-bit words (mod 2^128) and add s with carry.
-  const w0 = a0 | (a1 << 26);
-  const w1 = (a1 >> 6) | (a2 << 20);
-  const w2 = (a2 >> 12) | (a3 << 14);
-  const w3 = (a3 >> 18) | (a4 << 8);
-  let f: u64 = <u64>w0 + pad0;
+  let f: u64 = w0 + pad0;
   store<u32>(tag, <u32>f, 0);
-  f = <u64>w1 + pad1 + (f >> 32);
+  f = w1 + pad1 + (f >> 32);
   store<u32>(tag, <u32>f, 4);
-  f = <u64>w2 + pad2 + (f >> 32);
+  f = w2 + pad2 + (f >> 32);
   store<u32>(tag, <u32>f, 8);
-  f = <u64>w3 + pad3 + (f >> 32);
+  f = w3 + pad3 + (f >> 32);
   store<u32>(tag, <u32>f, 12);
 
-  r0 = 0; r1 = 0; r2 = 0; r3 = 0; r4 = 0;
+  r0 = 0; r1 = 0; r2 = 0; r3 = 0;
+  s1 = 0; s2 = 0; s3 = 0;
   h0 = 0; h1 = 0; h2 = 0; h3 = 0; h4 = 0;
   pad0 = 0; pad1 = 0; pad2 = 0; pad3 = 0;
 }

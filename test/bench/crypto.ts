@@ -1,4 +1,4 @@
-// npm run bench:crypto [-- --json] [-- --seconds S]
+// npm run bench:crypto [-- --json] [-- --seconds S] [-- --variant release|scalar|debug]
 //
 // ChaCha20-Poly1305 seal and open throughput, in one run, at 64, 512, 1420 and 8192-byte
 // messages, for:
@@ -10,14 +10,14 @@
 //   noble        @noble/ciphers chacha20poly1305.
 // Prints a table with the ratio of wasm_batch to each, per size; with --json prints one JSON
 // object (keys read by other tooling, keep them stable) as the last line of stdout.
-// Progress goes to stderr.
+// Progress goes to stderr. --variant picks the WASM build (default release, the SIMD one).
 
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { cpus } from "node:os";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import sodium from "libsodium-wrappers";
 import { createCryptoCore, type CryptoCore } from "../../src/dataplane/crypto-core.js";
-import { compileCryptoWasm } from "../../src/dataplane/crypto-wasm.js";
+import { compileCryptoWasm, CRYPTO_WASM_VARIANTS, type CryptoWasmVariant } from "../../src/dataplane/crypto-wasm.js";
 import { formatRate, measureRate, type Rate } from "./measure.js";
 import { parseBenchOptions, type BenchOptions } from "./options.js";
 
@@ -163,10 +163,23 @@ function table(results: Results): string[] {
   return lines;
 }
 
+// Takes "--variant NAME" out of argv (the shared option parser takes numbers only).
+function takeVariant(argv: string[]): CryptoWasmVariant {
+  const at = argv.indexOf("--variant");
+  if (at < 0) return "release";
+  const name = argv[at + 1];
+  const variant = CRYPTO_WASM_VARIANTS.find((v) => v === name);
+  if (variant === undefined) throw new Error(`--variant takes one of ${CRYPTO_WASM_VARIANTS.join(", ")}`);
+  argv.splice(at, 2);
+  return variant;
+}
+
 async function main(): Promise<void> {
-  const options = parseBenchOptions(process.argv.slice(2), 0.5);
+  const argv = process.argv.slice(2);
+  const variant = takeVariant(argv);
+  const options = parseBenchOptions(argv, 0.5);
   await sodium.ready;
-  const core = createCryptoCore(compileCryptoWasm("release"));
+  const core = createCryptoCore(compileCryptoWasm(variant));
   const progress = (line: string): void => void process.stderr.write(`${line}\n`);
   progress(
     `bench:crypto — ChaCha20-Poly1305, ${options.seconds} s per cell; node ${process.version}, ` +

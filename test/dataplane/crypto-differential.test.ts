@@ -8,9 +8,10 @@ import { createSeededRandom } from "../fakes/seeded-random.js";
 import { createAllCryptoCores } from "./crypto-cores.js";
 
 const CASES = 10_000;
-// Lengths at and around block (64), Poly1305 block (16) and SIMD group (256) boundaries, and
-// typical packet sizes; every case not drawn from here has a random length up to 9,000.
-const EDGE_LENGTHS = [0, 1, 15, 16, 17, 63, 64, 65, 255, 256, 1420, 1500, 8192];
+// Lengths at and around block (64), Poly1305 block (16) and SIMD group (256) boundaries, the
+// SIMD seal's stitching steps (the message's groups end at 192, 448, …: block 0 is the MAC key),
+// and typical packet sizes; every case not drawn from here has a random length up to 9,000.
+const EDGE_LENGTHS = [0, 1, 15, 16, 17, 63, 64, 65, 191, 192, 193, 255, 256, 447, 448, 449, 1420, 1500, 8192];
 const LARGEST = 65_535;
 
 function nodeSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
