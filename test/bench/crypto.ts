@@ -8,10 +8,14 @@
 //   node         node:crypto, createCipheriv per packet, as a per-packet user would;
 //   sodium       libsodium-wrappers crypto_aead_chacha20poly1305_ietf_encrypt/decrypt;
 //   noble        @noble/ciphers chacha20poly1305.
+// and, for seal, OpenSSL's own ChaCha20-Poly1305 at full native speed (`openssl speed -evp`,
+// its assembly for this CPU, no per-call overhead): the ceiling a native implementation reaches.
 // Prints a table with the ratio of wasm_batch to each, per size; with --json prints one JSON
-// object (keys read by other tooling, keep them stable) as the last line of stdout.
+// object (keys read by other tooling, keep them stable; `openssl_native` holds the seal MB/s
+// per size) as the last line of stdout.
 // Progress goes to stderr. --variant picks the WASM build (default release, the SIMD one).
 
+import { execFileSync } from "node:child_process";
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { cpus } from "node:os";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
@@ -105,6 +109,23 @@ function runnersFor(core: CryptoCore, size: number): Record<Implementation, Reco
 
 type Results = Record<Direction, Record<number, Record<Implementation, Rate>>>;
 
+// OpenSSL's native seal throughput at `size` bytes, MB/s, from `openssl speed` in
+// machine-readable form ("+F:<n>:ChaCha20-Poly1305:<bytes per second>").
+function opensslNativeMbps(size: number, seconds: number): number {
+  let output: string;
+  try {
+    output = execFileSync("openssl", ["speed", "-mr", "-evp", "chacha20-poly1305", "-bytes", String(size), "-seconds", String(Math.max(1, Math.ceil(seconds)))], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+  } catch (error) {
+    throw new Error(`openssl speed failed (${error instanceof Error ? error.message : String(error)}): the native baseline needs the openssl tool (apt-get install openssl)`);
+  }
+  const match = /^\+F:\d+:ChaCha20-Poly1305:([\d.]+)/m.exec(output);
+  if (match === null) throw new Error(`openssl speed printed no ChaCha20-Poly1305 figure:\n${output}`);
+  return Number(match[1]) / 1e6;
+}
+
 function measureAll(core: CryptoCore, options: BenchOptions, progress: (line: string) => void): Results {
   const results: Results = { seal: {}, open: {} };
   for (const size of SIZES) {
@@ -126,7 +147,7 @@ function measureAll(core: CryptoCore, options: BenchOptions, progress: (line: st
   return results;
 }
 
-function toJson(results: Results): string {
+function toJson(results: Results, openssl: Record<number, number>): string {
   const shape = (direction: Direction) =>
     Object.fromEntries(
       SIZES.map((size) => [
@@ -139,7 +160,8 @@ function toJson(results: Results): string {
         ),
       ]),
     );
-  return JSON.stringify({ seal: shape("seal"), open: shape("open") });
+  const native = Object.fromEntries(SIZES.map((size) => [String(size), Number(openssl[size]!.toFixed(2))]));
+  return JSON.stringify({ seal: shape("seal"), open: shape("open"), openssl_native: native });
 }
 
 function table(results: Results): string[] {
@@ -186,13 +208,24 @@ async function main(): Promise<void> {
       `V8 ${process.versions.v8}, ${cpus()[0]?.model ?? "unknown CPU"} × ${cpus().length}, WASM ${core.variant} build`,
   );
   const results = measureAll(core, options, progress);
+  const openssl: Record<number, number> = {};
+  for (const size of SIZES) {
+    openssl[size] = opensslNativeMbps(size, options.seconds);
+    progress(`  seal ${String(size).padStart(4)} B  openssl speed ${openssl[size]!.toFixed(0)} MB/s`);
+  }
   if (options.json) {
-    process.stdout.write(`${toJson(results)}\n`);
+    process.stdout.write(`${toJson(results, openssl)}\n`);
     return;
   }
   const out = (line: string): void => void process.stdout.write(`${line}\n`);
   out("MB/s (1 MB = 10^6 bytes) and messages/s; batch = WASM batch of 64 messages per call");
   table(results).forEach(out);
+  out("");
+  out(`seal against OpenSSL native (${execFileSync("openssl", ["version"], { encoding: "utf8" }).trim()}, openssl speed -evp chacha20-poly1305)`);
+  for (const size of SIZES) {
+    const wasm = results.seal[size]!.wasm_batch.megabytesPerSecond;
+    out(`  ${String(size).padStart(4)} B  wasm_batch ${wasm.toFixed(0).padStart(5)} MB/s   openssl ${openssl[size]!.toFixed(0).padStart(5)} MB/s   ${(wasm / openssl[size]!).toFixed(2)}×`);
+  }
 }
 
 main().catch((error: unknown) => {
