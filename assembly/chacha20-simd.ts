@@ -8,7 +8,7 @@
 //   2. ten double rounds; rotations by 16 and 8 are byte swizzles, by 12 and 7 shift pairs;
 //   3. add the input state back, transpose each 4×4 group of words into block order;
 //   4. XOR 256 bytes of input and store.
-// Optionally Poly1305 is woven into step 2 (the stitched seal, stitched-seal.ts): one 16-byte
+// Optionally Poly1305 is woven into step 2 (the stitched seal and open, stitched-aead.ts): one 16-byte
 // block after each half round. The rounds keep the vector units busy and Poly1305 the scalar
 // multiplier, so the CPU runs both at once instead of one after the other.
 
@@ -56,8 +56,9 @@ export const BLOCKS4_BYTES: usize = 256;
 
 // XORs four ChaCha20 blocks (key at `key`, counters counter..counter+3, nonce words n0..n2)
 // from `src` into `dst`: 256 bytes each, may alias. Meanwhile absorbs `macBlocks` (at most
-// 20, one per half round) whole 16-byte blocks at `mac` into the running Poly1305; `mac`
-// must not overlap `dst`, which is written only after the rounds.
+// 20, one per half round) whole 16-byte blocks at `mac` into the running Poly1305. All of them
+// are absorbed before `dst` is written (after the rounds), so `mac` may be `src` itself (open
+// absorbs a group's ciphertext as it decrypts it); it must not be other bytes of `dst`.
 export function chachaXorBlocks4(key: usize, counter: u32, n0: u32, n1: u32, n2: u32, src: usize, dst: usize, mac: usize, macBlocks: u32): void {
   const k0 = load<u32>(key, 0), k1 = load<u32>(key, 4), k2 = load<u32>(key, 8), k3 = load<u32>(key, 12);
   const k4 = load<u32>(key, 16), k5 = load<u32>(key, 20), k6 = load<u32>(key, 24), k7 = load<u32>(key, 28);

@@ -11,6 +11,8 @@
 // fully, adds the pad and writes the tag. The state is module-level because one MAC is in
 // flight at a time in this single-threaded core; polyFinish wipes it.
 
+import { polyBlockScratch } from "./layout";
+
 const WORD_MASK: u64 = 0xffffffff;
 // Bit 128 of a full block (the appended 0x01 byte of §2.5.1), as seen in h4 (bits 128 and up).
 export const POLY_FULL_BLOCK_BIT: u32 = 1;
@@ -73,6 +75,18 @@ export function polyInit(key: usize): void {
 // whole blocks and 0 for a final partial block the caller has already padded with 0x01, 0….
 export function polyBlocks(m: usize, len: usize, fullBlockBit: u32): void {
   for (const end = m + len; m < end; m += POLY_BLOCK_BYTES) polyBlock(m, fullBlockBit);
+}
+
+// Absorbs `len` bytes and zero-pads to a 16-byte boundary (the AEAD's pad16, RFC 8439 §2.8).
+export function polyPadded(m: usize, len: usize): void {
+  const whole = len & ~(POLY_BLOCK_BYTES - 1);
+  polyBlocks(m, whole, POLY_FULL_BLOCK_BIT);
+  const rest = len - whole;
+  if (rest > 0) {
+    memory.fill(polyBlockScratch, 0, POLY_BLOCK_BYTES);
+    memory.copy(polyBlockScratch, m + whole, rest);
+    polyBlocks(polyBlockScratch, POLY_BLOCK_BYTES, POLY_FULL_BLOCK_BIT);
+  }
 }
 
 // Finishes the MAC: h mod p, plus s, mod 2^128, written as 16 bytes at `tag`; wipes the state.

@@ -45,6 +45,27 @@ for (const core of createAllCryptoCores()) {
       });
     });
 
+    test("a message whose ciphertext or tag was changed fails authentication and is left exactly as it came", () => {
+      // The SIMD build decrypts while it MACs and must put the ciphertext back on a mismatch.
+      const messages = SIZES.map((size, index) => {
+        const plaintext = random.bytes(size);
+        const offset = index * batch.arenaSlotBytes + 3;
+        const sealed = core.seal(slotKeys[0]!, transportNonce(index), plaintext);
+        const forged = sealed.slice();
+        const flip = size === 0 ? 0 : random.below(sealed.length); // a tag byte when there is no ciphertext
+        forged[flip] = forged[flip]! ^ (1 << random.below(8));
+        batch.arena.set(forged, offset);
+        batch.describe(index, 100, index, offset, forged.length);
+        return { offset, forged };
+      });
+      assert.equal(batch.open(messages.length), 0);
+      messages.forEach((m, index) => {
+        assert.equal(batch.status(index), CoreStatus.authFailed, `message ${index}`);
+        const after = batch.arena.subarray(m.offset, m.offset + m.forged.length);
+        assert.ok(Buffer.from(m.forged).equals(after), `message ${index} (${m.forged.length - 16} bytes) was changed by the failed open`);
+      });
+    });
+
     test("each bad descriptor fails alone with its own status", () => {
       const arenaEnd = batch.arena.length;
       const good = random.bytes(100);
