@@ -78,8 +78,27 @@ class OpenSslEphemeral implements EphemeralKeyPair {
 // Public keys travel as JWK ("x", base64url): OpenSSL's DER decoder and encoder cost far more
 // (measured here: 140,000 JWK public imports per second against 10,000 DER), and a public key
 // may be a string.
+//
+// Imported public keys are kept too, by their base64url: a handshake uses the other side's
+// ephemeral key in two DHs, and a peer's static key comes back in every handshake with it, so
+// of the six public keys a complete handshake imports (~6 µs each) four are already there.
+// First in, first out: a flood of initiations with fresh ephemerals can only push entries out,
+// and each costs at most one import again. Public keys are not secret: nothing to wipe.
+const PUBLIC_KEY_CACHE_ENTRIES = 256;
+
 export function createNodeX25519(): X25519 {
   const cache: CachedPrivateKey[] = []; // most recently used first
+  const publicKeys = new Map<string, KeyObject>(); // insertion order: oldest first
+
+  function importPublicKey(publicKey: Uint8Array): KeyObject {
+    const x = base64url(publicKey);
+    let key = publicKeys.get(x);
+    if (key !== undefined) return key;
+    key = createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" });
+    if (publicKeys.size >= PUBLIC_KEY_CACHE_ENTRIES) publicKeys.delete(publicKeys.keys().next().value!);
+    publicKeys.set(x, key);
+    return key;
+  }
 
   function importPrivateKey(privateKey: Uint8Array): KeyObject {
     for (const [index, entry] of cache.entries()) {
@@ -128,7 +147,7 @@ export function createNodeX25519(): X25519 {
     sharedSecret(privateKey, publicKey) {
       const ours = privateKeyObject(privateKey);
       requireKeyBytes("publicKey", publicKey);
-      const peer = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
+      const peer = importPublicKey(publicKey);
       try {
         const secret = diffieHellman({ privateKey: ours, publicKey: peer });
         // Node allocates each result on its own; a view keeps it a plain Uint8Array without a copy.
