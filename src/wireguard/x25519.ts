@@ -13,7 +13,7 @@
 // the portable implementation, the BigInts @noble/curves makes of a scalar (immutable, never
 // wiped, collected as garbage).
 
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, type KeyObject } from "node:crypto";
 import { x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
 import type { RandomSource } from "./random-source.js";
 
@@ -75,6 +75,13 @@ class OpenSslEphemeral implements EphemeralKeyPair {
   ) {}
 }
 
+// Node encodes a generated public key as JWK on request (publicKeyEncoding) and
+// leaves the private one a KeyObject; @types/node has no overload for that pair of encodings.
+const generateX25519WithJwkPublic = generateKeyPairSync as unknown as (
+  type: "x25519",
+  options: { publicKeyEncoding: { format: "jwk" } },
+) => { publicKey: JsonWebKey; privateKey: KeyObject };
+
 // Public keys travel as JWK ("x", base64url): OpenSSL's DER decoder and encoder cost far more
 // (measured here: 140,000 JWK public imports per second against 10,000 DER), and a public key
 // may be a string.
@@ -121,13 +128,7 @@ export function createNodeX25519(): X25519 {
     return key;
   }
 
-  const exportPublic = (key: KeyObject): Uint8Array => {
-    const { x } = key.export({ format: "jwk" });
-    if (x === undefined) throw new Error("node:crypto exported an X25519 public key without \"x\"");
-    const publicKey = new Uint8Array(X25519_KEY_BYTES);
-    Buffer.from(publicKey.buffer).write(x, "base64url");
-    return publicKey;
-  };
+  const exportPublic = (key: KeyObject): Uint8Array => publicKeyFromJwk(key.export({ format: "jwk" }));
 
   const privateKeyObject = (privateKey: Uint8Array | EphemeralKeyPair): KeyObject => {
     if (privateKey instanceof Uint8Array) {
@@ -158,8 +159,13 @@ export function createNodeX25519(): X25519 {
       }
     },
     generateEphemeral() {
-      const pair = generateKeyPairSync("x25519");
-      return new OpenSslEphemeral(exportPublic(pair.publicKey), pair.privateKey);
+      // The public half is encoded by the key generation job itself, not exported from the
+      // returned KeyObject afterwards: Node 20 can deadlock on that export. The export holds
+      // the key's mutex while it allocates the "x" string; if that allocation collects the
+      // finished (unreachable) job, the job's destructor takes the same mutex. Seen twice in
+      // bench:handshake (main thread in futex wait under ExportJWKEdKey → ~KeyGenJob).
+      const pair = generateX25519WithJwkPublic("x25519", { publicKeyEncoding: { format: "jwk" } });
+      return new OpenSslEphemeral(publicKeyFromJwk(pair.publicKey), pair.privateKey);
     },
     forget(key) {
       if (key instanceof OpenSslEphemeral) {
@@ -254,6 +260,13 @@ function requireKeyBytes(argument: string, bytes: Uint8Array): void {
   if (bytes.length !== X25519_KEY_BYTES) {
     throw new RangeError(`X25519 ${argument} must be ${X25519_KEY_BYTES} bytes, got ${bytes.length}`);
   }
+}
+
+function publicKeyFromJwk({ x }: JsonWebKey): Uint8Array {
+  if (x === undefined) throw new Error("node:crypto exported an X25519 public key without \"x\"");
+  const publicKey = new Uint8Array(X25519_KEY_BYTES);
+  Buffer.from(publicKey.buffer).write(x, "base64url");
+  return publicKey;
 }
 
 function base64url(bytes: Uint8Array): string {
