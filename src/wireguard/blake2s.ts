@@ -1,5 +1,6 @@
 // BLAKE2s (RFC 7693), keyed or not, any output length from 1 to 32 bytes: the engine behind
-// WireGuard's MAC (kdf.ts), and so behind every mac1 and mac2 check (cookie.ts).
+// WireGuard's HASH, MAC, HMAC and KDF (kdf.ts), and so behind every mac1 and mac2 check
+// (cookie.ts) and every step of the handshake (noise.ts).
 //
 // Why not @noble/hashes: under a handshake flood every datagram with a valid mac1 costs several
 // MACs (mac1, the source's cookie, mac2), and noble's BLAKE2s takes ~1.5 µs per 64-byte block
@@ -122,8 +123,12 @@ function absorbInput(h: Uint32Array, input: Uint8Array, counter: number): void {
 // The first `length` bytes of the state, little-endian words (§2.1).
 function output(length: number): Uint8Array {
   const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = (state[i >> 2]! >>> (8 * (i & 3))) & 0xff;
+  writeOutput(out, length);
   return out;
+}
+
+function writeOutput(out: Uint8Array, length: number): void {
+  for (let i = 0; i < length; i++) out[i] = (state[i >> 2]! >>> (8 * (i & 3))) & 0xff;
 }
 
 // One-shot BLAKE2s of `input` under `key` (0 to 32 bytes; empty: unkeyed), `outputBytes` (1 to
@@ -158,4 +163,24 @@ export function createBlake2s(key: Uint8Array, outputBytes: number): Blake2s {
       return output(outputBytes);
     },
   };
+}
+
+// BLAKE2s-256 (unkeyed) of `block ‖ input`, where `block` is exactly one 64-byte block, written
+// to out[0..32): the inner and outer hashes of HMAC (RFC 2104), whose key block comes first.
+// Nothing is concatenated or allocated. Everything the scratch held is zeroed before returning,
+// because HMAC's blocks and digests are secrets (a keyed block, a DH result, a chaining key).
+export function blake2s256AfterBlock(block: Uint8Array, input: Uint8Array, out: Uint8Array): void {
+  if (block.length !== BLOCK_BYTES) throw new RangeError(`a BLAKE2s block is ${BLOCK_BYTES} bytes, got ${block.length}`);
+  initialize(state, 0, BLAKE2S_MAX_OUTPUT_BYTES);
+  if (input.length === 0) {
+    // The block is the whole message, so it is the final one (§3.3).
+    absorbInput(state, block, 0);
+  } else {
+    compress(state, block, 0, BLOCK_BYTES, false);
+    absorbInput(state, input, BLOCK_BYTES);
+  }
+  writeOutput(out, BLAKE2S_MAX_OUTPUT_BYTES);
+  state.fill(0);
+  words.fill(0);
+  lastBlock.fill(0);
 }

@@ -218,7 +218,15 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     return ctx.actions;
   };
 
+  // The static-static DH, computed once per peer, is a secret as long-lived as our static
+  // private key: zeroed when its peer goes or our key changes (a new one is computed then).
+  const replaceRemote = (peer: Peer, remote: RemoteIdentity): void => {
+    if (remote.staticStatic !== peer.remote.staticStatic) peer.remote.staticStatic?.fill(0);
+    peer.remote = remote;
+  };
+
   const removePeer = (peer: Peer): void => {
+    peer.remote.staticStatic?.fill(0);
     clearSessions(peer, deps.transport, release);
     discardPending(ctx, peer);
     for (const [index, entry] of ctx.indices) if (entry.peer === peer) ctx.indices.delete(index);
@@ -325,7 +333,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
         }
         clearSessions(peer, deps.transport, release);
         discardPending(ctx, peer);
-        peer.remote = remoteIdentity(peer.publicKey, peer.remote.presharedKey === ZERO_KEY ? null : peer.remote.presharedKey);
+        replaceRemote(peer, remoteIdentity(peer.publicKey, peer.remote.presharedKey === ZERO_KEY ? null : peer.remote.presharedKey));
       }
     },
 
@@ -346,7 +354,8 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
           ctx.peersById.set(id, peer);
           ctx.peersByNumber[number] = peer;
         } else if (settings.presharedKey !== undefined) {
-          peer.remote = remoteIdentity(peer.publicKey, settings.presharedKey);
+          // Neither static key changed: the static-static DH stands.
+          replaceRemote(peer, { ...peer.remote, presharedKey: settings.presharedKey ?? ZERO_KEY });
         }
         if (settings.endpoint !== undefined) peer.endpoint = settings.endpoint;
         if (settings.roaming !== undefined) peer.roaming = settings.roaming;

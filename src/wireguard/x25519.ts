@@ -13,7 +13,7 @@
 // the portable implementation, the BigInts @noble/curves makes of a scalar (immutable, never
 // wiped, collected as garbage).
 
-import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from "node:crypto";
+import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, type KeyObject } from "node:crypto";
 import { x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
 import type { RandomSource } from "./random-source.js";
 
@@ -75,11 +75,37 @@ class OpenSslEphemeral implements EphemeralKeyPair {
   ) {}
 }
 
+// Node encodes a generated public key as JWK on request (publicKeyEncoding) and
+// leaves the private one a KeyObject; @types/node has no overload for that pair of encodings.
+const generateX25519WithJwkPublic = generateKeyPairSync as unknown as (
+  type: "x25519",
+  options: { publicKeyEncoding: { format: "jwk" } },
+) => { publicKey: JsonWebKey; privateKey: KeyObject };
+
 // Public keys travel as JWK ("x", base64url): OpenSSL's DER decoder and encoder cost far more
 // (measured here: 140,000 JWK public imports per second against 10,000 DER), and a public key
 // may be a string.
+//
+// Imported public keys are kept too, by their base64url: a handshake uses the other side's
+// ephemeral key in two DHs, and a peer's static key comes back in every handshake with it, so
+// of the six public keys a complete handshake imports (~6 µs each) four are already there.
+// First in, first out: a flood of initiations with fresh ephemerals can only push entries out,
+// and each costs at most one import again. Public keys are not secret: nothing to wipe.
+const PUBLIC_KEY_CACHE_ENTRIES = 256;
+
 export function createNodeX25519(): X25519 {
   const cache: CachedPrivateKey[] = []; // most recently used first
+  const publicKeys = new Map<string, KeyObject>(); // insertion order: oldest first
+
+  function importPublicKey(publicKey: Uint8Array): KeyObject {
+    const x = base64url(publicKey);
+    let key = publicKeys.get(x);
+    if (key !== undefined) return key;
+    key = createPublicKey({ key: { kty: "OKP", crv: "X25519", x }, format: "jwk" });
+    if (publicKeys.size >= PUBLIC_KEY_CACHE_ENTRIES) publicKeys.delete(publicKeys.keys().next().value!);
+    publicKeys.set(x, key);
+    return key;
+  }
 
   function importPrivateKey(privateKey: Uint8Array): KeyObject {
     for (const [index, entry] of cache.entries()) {
@@ -102,13 +128,7 @@ export function createNodeX25519(): X25519 {
     return key;
   }
 
-  const exportPublic = (key: KeyObject): Uint8Array => {
-    const { x } = key.export({ format: "jwk" });
-    if (x === undefined) throw new Error("node:crypto exported an X25519 public key without \"x\"");
-    const publicKey = new Uint8Array(X25519_KEY_BYTES);
-    Buffer.from(publicKey.buffer).write(x, "base64url");
-    return publicKey;
-  };
+  const exportPublic = (key: KeyObject): Uint8Array => publicKeyFromJwk(key.export({ format: "jwk" }));
 
   const privateKeyObject = (privateKey: Uint8Array | EphemeralKeyPair): KeyObject => {
     if (privateKey instanceof Uint8Array) {
@@ -128,7 +148,7 @@ export function createNodeX25519(): X25519 {
     sharedSecret(privateKey, publicKey) {
       const ours = privateKeyObject(privateKey);
       requireKeyBytes("publicKey", publicKey);
-      const peer = createPublicKey({ key: { kty: "OKP", crv: "X25519", x: base64url(publicKey) }, format: "jwk" });
+      const peer = importPublicKey(publicKey);
       try {
         const secret = diffieHellman({ privateKey: ours, publicKey: peer });
         // Node allocates each result on its own; a view keeps it a plain Uint8Array without a copy.
@@ -139,8 +159,13 @@ export function createNodeX25519(): X25519 {
       }
     },
     generateEphemeral() {
-      const pair = generateKeyPairSync("x25519");
-      return new OpenSslEphemeral(exportPublic(pair.publicKey), pair.privateKey);
+      // The public half is encoded by the key generation job itself, not exported from the
+      // returned KeyObject afterwards: Node 20 can deadlock on that export. The export holds
+      // the key's mutex while it allocates the "x" string; if that allocation collects the
+      // finished (unreachable) job, the job's destructor takes the same mutex. Seen twice in
+      // bench:handshake (main thread in futex wait under ExportJWKEdKey → ~KeyGenJob).
+      const pair = generateX25519WithJwkPublic("x25519", { publicKeyEncoding: { format: "jwk" } });
+      return new OpenSslEphemeral(publicKeyFromJwk(pair.publicKey), pair.privateKey);
     },
     forget(key) {
       if (key instanceof OpenSslEphemeral) {
@@ -235,6 +260,13 @@ function requireKeyBytes(argument: string, bytes: Uint8Array): void {
   if (bytes.length !== X25519_KEY_BYTES) {
     throw new RangeError(`X25519 ${argument} must be ${X25519_KEY_BYTES} bytes, got ${bytes.length}`);
   }
+}
+
+function publicKeyFromJwk({ x }: JsonWebKey): Uint8Array {
+  if (x === undefined) throw new Error("node:crypto exported an X25519 public key without \"x\"");
+  const publicKey = new Uint8Array(X25519_KEY_BYTES);
+  Buffer.from(publicKey.buffer).write(x, "base64url");
+  return publicKey;
 }
 
 function base64url(bytes: Uint8Array): string {

@@ -223,6 +223,23 @@ describe("node:crypto against @noble/curves", () => {
       assert.equal(toHex(shared), toHex(noble.sharedSecret(peerPrivate, publicKey)), where);
     }
   });
+
+  // node:crypto keeps imported public keys (x25519.ts): a key seen again, a key array its owner
+  // changed, a key pushed out by 300 others, and a low-order key asked twice must all still be
+  // computed from the bytes given now.
+  test("public keys seen again, changed in place, or pushed out of the import cache give the oracle's results", () => {
+    const random = createSeededRandom(7748);
+    const privateKey = random.bytes(32);
+    const publicKeys = Array.from({ length: 300 }, () => random.bytes(32));
+    const agree = (publicKey: Uint8Array, where: string): void =>
+      assert.equal(toHex(node.sharedSecret(privateKey, publicKey)), toHex(noble.sharedSecret(privateKey, publicKey)), where);
+    for (const [i, publicKey] of publicKeys.entries()) agree(publicKey, `key ${i}`);
+    for (const [i, publicKey] of publicKeys.slice(0, 5).entries()) agree(publicKey, `key ${i} again, after 300 others`);
+    const reused = publicKeys[299]!;
+    reused.set(publicKeys[0]!);
+    agree(reused, "a cached key's array overwritten with another key");
+    for (const round of [1, 2]) assert.equal(node.sharedSecret(privateKey, hex(LOW_ORDER_POINTS[2]!)), null, `low order, call ${round}`);
+  });
 });
 
 describe("ephemerals", () => {
