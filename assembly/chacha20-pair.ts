@@ -9,26 +9,9 @@
 //   3. add the input rows back and store 128 bytes of keystream.
 
 import { SIGMA0, SIGMA1, SIGMA2, SIGMA3 } from "./chacha20";
+import { rotl12, rotl16, rotl7, rotl8 } from "./chacha20-simd";
 
 export const PAIR_BYTES: usize = 128;
-
-// Rotations of each 32-bit lane; the masks as in chacha20-simd.ts (V8 builds them once).
-// @ts-ignore: decorator
-@inline function rotl16(v: v128): v128 {
-  return i8x16.swizzle(v, i8x16(2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13));
-}
-// @ts-ignore: decorator
-@inline function rotl8(v: v128): v128 {
-  return i8x16.swizzle(v, i8x16(3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14));
-}
-// @ts-ignore: decorator
-@inline function rotl12(v: v128): v128 {
-  return v128.or(i32x4.shl(v, 12), i32x4.shr_u(v, 20));
-}
-// @ts-ignore: decorator
-@inline function rotl7(v: v128): v128 {
-  return v128.or(i32x4.shl(v, 7), i32x4.shr_u(v, 25));
-}
 
 // Writes two blocks of keystream (key at `key`, counters counter and counter + 1, nonce words
 // n0..n2) to `dst`, 128 bytes.

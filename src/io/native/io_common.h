@@ -40,6 +40,10 @@ typedef struct {
 int get_batch_args(napi_env env, napi_value* argv, size_t argc, const char* usage, batch_args_t* out);
 // The same without the fd: (buffer, byteOffset, stride, count, maxLength, lengths).
 int get_batch_slots(napi_env env, napi_value* argv, size_t argc, const char* usage, batch_args_t* out);
+// The state behind an External handle (tun.c's, udp.c's); NULL, with `usage` thrown, if not one.
+void* get_handle(napi_env env, napi_value value, const char* usage);
+// The same for a call whose only argument is the handle.
+void* get_only_handle(napi_env env, napi_callback_info info, const char* usage);
 
 napi_value tun_open(napi_env env, napi_callback_info info);
 napi_value tun_read(napi_env env, napi_callback_info info);

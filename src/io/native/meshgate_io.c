@@ -105,6 +105,27 @@ int get_batch_slots(napi_env env, napi_value* argv, size_t argc, const char* usa
   return 1;
 }
 
+// The state an External holds (a TUN's or a UDP socket's handle), or NULL (and thrown).
+void* get_handle(napi_env env, napi_value value, const char* usage) {
+  void* data = NULL;
+  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  return data;
+}
+
+// For functions whose only argument is a handle.
+void* get_only_handle(napi_env env, napi_callback_info info, const char* usage) {
+  size_t argc = 1;
+  napi_value argv[1];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  return get_handle(env, argv[0], usage);
+}
+
 // close(fd)
 static napi_value close_fd(napi_env env, napi_callback_info info) {
   size_t argc = 1;

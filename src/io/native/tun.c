@@ -49,12 +49,6 @@ static void finalize_tun(napi_env env, void* data, void* hint) {
   free(tun);
 }
 
-static tun_t* get_tun(napi_env env, napi_value value) {
-  void* data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
-  return data;
-}
-
 // TUNSETOFFLOAD: TCP segmentation both families (with ECN) and partial checksums. Returns 1 if
 // the kernel took them.
 static int enable_offloads(int fd) {
@@ -168,9 +162,9 @@ napi_value tun_read(napi_env env, napi_callback_info info) {
   batch_args_t batch;
   static const char usage[] = "tunRead(handle, buffer, byteOffset, stride, count, maxLength, lengths)";
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t* tun = argc < 1 ? NULL : get_tun(env, argv[0]);
+  tun_t* tun = argc < 1 ? NULL : get_handle(env, argv[0], usage);
   if (tun == NULL) {
-    napi_throw_error(env, "EINVAL", usage);
+    if (argc < 1) napi_throw_error(env, "EINVAL", usage);
     return NULL;
   }
   if (!get_batch_slots(env, argv + 1, argc - 1, usage, &batch)) return NULL;
@@ -196,14 +190,9 @@ napi_value tun_read(napi_env env, napi_callback_info info) {
 // tunPending(handle) → whether segments of a super-packet wait for the next tunRead (which
 // needs no readiness: call it again soon).
 napi_value tun_pending(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t* tun = argc < 1 ? NULL : get_tun(env, argv[0]);
-  if (tun == NULL) {
-    napi_throw_error(env, "EINVAL", "tunPending(handle)");
-    return NULL;
-  }
+  napi_value result;
+  tun_t* tun = get_only_handle(env, info, "tunPending(handle)");
+  if (tun == NULL) return NULL;
   napi_get_boolean(env, tun->next_segment < tun->segments, &result);
   return result;
 }
@@ -211,14 +200,9 @@ napi_value tun_pending(napi_env env, napi_callback_info info) {
 // tunStats(handle) → [dropped, superPackets, segmentsCut, coalescedWrites, coalescedPackets]:
 // what the offloads did so far (see tun_t).
 napi_value tun_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t* tun = argc < 1 ? NULL : get_tun(env, argv[0]);
-  if (tun == NULL) {
-    napi_throw_error(env, "EINVAL", "tunStats(handle)");
-    return NULL;
-  }
+  napi_value result;
+  tun_t* tun = get_only_handle(env, info, "tunStats(handle)");
+  if (tun == NULL) return NULL;
   const double values[] = {tun->dropped, tun->super_packets, tun->segments_cut, tun->coalesced_writes, tun->coalesced_packets};
   napi_create_array_with_length(env, 5, &result);
   for (uint32_t i = 0; i < 5; i++) {
@@ -343,9 +327,15 @@ napi_value tun_write(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   uint32_t count;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  tun_t* tun = argc < 2 ? NULL : get_tun(env, argv[0]);
-  if (tun == NULL || napi_get_array_length(env, argv[1], &count) != napi_ok) {
-    napi_throw_error(env, "EINVAL", "tunWrite(handle, packets)");
+  static const char usage[] = "tunWrite(handle, packets)";
+  if (argc < 2) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  tun_t* tun = get_handle(env, argv[0], usage);
+  if (tun == NULL) return NULL;
+  if (napi_get_array_length(env, argv[1], &count) != napi_ok) {
+    napi_throw_error(env, "EINVAL", usage);
     return NULL;
   }
   uint8_t* bytes[WRITE_CHUNK];

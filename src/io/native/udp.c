@@ -75,12 +75,6 @@ static void finalize_udp(napi_env env, void* data, void* hint) {
   free(udp);
 }
 
-static udp_t* get_udp(napi_env env, napi_value value) {
-  void* data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok) return NULL;
-  return data;
-}
-
 // udpOpen(family, port, fwmark, gro) → [fd, boundPort, handle, groOn]: a non-blocking UDP
 // socket on the wildcard address (IPv6 sockets are IPv6-only; the caller opens one per family),
 // large buffers, SO_MARK when fwmark is non-zero, and UDP GRO when asked and the kernel has it.
@@ -238,14 +232,9 @@ static uint32_t receive_with_gro(udp_t* udp, batch_args_t* batch, uint8_t* sourc
 // udpPending(handle) → whether datagrams received with GRO wait for the next udpRecv (which
 // needs no readiness: call it again soon).
 napi_value udp_pending(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1], result;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_t* udp = argc < 1 ? NULL : get_udp(env, argv[0]);
-  if (udp == NULL) {
-    napi_throw_error(env, "EINVAL", "udpPending(handle)");
-    return NULL;
-  }
+  napi_value result;
+  udp_t* udp = get_only_handle(env, info, "udpPending(handle)");
+  if (udp == NULL) return NULL;
   napi_get_boolean(env, udp->message < udp->messages, &result);
   return result;
 }
@@ -262,9 +251,9 @@ napi_value udp_recv(napi_env env, napi_callback_info info) {
   size_t sources_length;
   static const char usage[] = "udpRecv(handle, buffer, byteOffset, stride, count, maxLength, lengths, sources)";
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  udp_t* udp = argc < 1 ? NULL : get_udp(env, argv[0]);
+  udp_t* udp = argc < 1 ? NULL : get_handle(env, argv[0], usage);
   if (udp == NULL) {
-    napi_throw_error(env, "EINVAL", usage);
+    if (argc < 1) napi_throw_error(env, "EINVAL", usage);
     return NULL;
   }
   batch.fd = udp->fd;
