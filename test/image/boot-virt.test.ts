@@ -131,7 +131,9 @@ describeNeeding([BUILT_IMAGE, ...IMAGE_TOOLS, tool("qemu-system-aarch64"), tool(
       const text = readFatFile(image, "meshgate-setup-code.txt")?.toString("utf8");
       return text === undefined ? null : /setup code: ([A-Z0-9-]+)/.exec(text)?.[1];
     });
-    assert.match(guest.serial(), new RegExp(`first-run setup code: ${code}`), "the console shows the same code");
+    // The file can reach the card before the same announce run prints to the console (its
+    // `sync` comes in between), so the console gets a little time to catch up.
+    await guest.waitForSerial(new RegExp(`first-run setup code: ${code}`), 60_000);
     const wrong = await fetch(`${base()}/setup`, { method: "POST", redirect: "manual", body: new URLSearchParams({ code: "WRONG-CODE", password: PASSWORD, repeat: PASSWORD }) });
     assert.notEqual(wrong.status, 302, "a wrong code sets nothing");
     const setup = await fetch(`${base()}/setup`, { method: "POST", redirect: "manual", body: new URLSearchParams({ code, password: PASSWORD, repeat: PASSWORD }) });
