@@ -4,6 +4,7 @@
 
 import type { Dataplane } from "../dataplane/dataplane.js";
 import { createHandshakeLoadReport } from "../interface/handshake-load-report.js";
+import { createOffloadReport } from "../interface/offload-report.js";
 import { createPacketLoop, type PacketLoop, type SideChannel } from "../interface/packet-loop.js";
 import { createUapiHandler, type InterfaceSettings } from "../interface/uapi-handler.js";
 import { monotonicMs, schedule, wallClockMs } from "../io/clock.js";
@@ -17,7 +18,7 @@ import { createFastestX25519 } from "../wireguard/x25519.js";
 
 export type Log = (line: string) => void;
 
-const LOAD_REPORT_POLL_MS = 1000;
+const REPORT_POLL_MS = 1000;
 
 export interface InterfaceOptions {
   readonly dataplane: Dataplane;
@@ -85,13 +86,17 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
     const stopped = new Promise<void>((resolve) => (resolveStopped = resolve));
     let stopping: Promise<void> | null = null;
     const ownedTun = tun;
-    // The handshake DoS defence in the log: polled each second once up, at most a line per 10 s.
-    const loadReport = createHandshakeLoadReport({ name: options.name, device, log, now: monotonicMs });
-    let loadReportTimer: NodeJS.Timeout | undefined;
+    // The handshake DoS defence and the TUN offloads in the log: polled each second once up, at
+    // most a line per 10 s each, and a last one at shutdown.
+    const reports = [
+      createHandshakeLoadReport({ name: options.name, device, log, now: monotonicMs }),
+      createOffloadReport({ name: options.name, tun, log, now: monotonicMs }),
+    ];
+    let reportTimer: NodeJS.Timeout | undefined;
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
-        clearInterval(loadReportTimer);
-        loadReport.flush();
+        clearInterval(reportTimer);
+        for (const report of reports) report.flush();
         loop.stop();
         await uapi?.close();
         ownedTun.close();
@@ -114,8 +119,10 @@ export async function bringUpInterface(options: InterfaceOptions): Promise<Runni
     loop.start();
     await options.beforeReady?.(tun.name);
     uapi = await listenUapi(socketPath, createUapiHandler({ device, loop, settings, now: monotonicMs, openUdp: (port, mark) => openUdp(port, mark, { offload }), log }));
-    loadReportTimer = setInterval(loadReport.poll, LOAD_REPORT_POLL_MS);
-    loadReportTimer.unref();
+    reportTimer = setInterval(() => {
+      for (const report of reports) report.poll();
+    }, REPORT_POLL_MS);
+    reportTimer.unref();
     return { name: options.name, listenPort: udp.port, device, loop, stopped, stop };
   } catch (error) {
     await uapi?.close();
