@@ -323,6 +323,12 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
 
     setPrivateKey(key) {
       if (key !== null) requireKey("privateKey", key);
+      // The replaced key is done with: the X25519 implementation drops its imported copy and ours
+      // is zeroed (nothing else holds it: handshakes read ctx.local when they run).
+      if (ctx.local !== null) {
+        deps.x25519.forget(ctx.local.privateKey);
+        ctx.local.privateKey.fill(0);
+      }
       ctx.local = key === null ? null : { privateKey: Uint8Array.from(key), publicKey: deps.x25519.publicKey(key) };
       ctx.cookieChecker = ctx.local === null ? null : createCookieChecker(ctx.local.publicKey);
       for (const peer of [...ctx.peersById.values()]) {

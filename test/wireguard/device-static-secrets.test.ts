@@ -55,3 +55,25 @@ test("a new private key zeroes every peer's static-static DH and computes new on
   const [fresh] = staticResults(newKey, b.publicKey);
   assert.ok(fresh !== undefined && !isZero(fresh));
 });
+
+test("a replaced private key is forgotten by the X25519 implementation and zeroed in the device", () => {
+  const inner = createFastestX25519();
+  const forgotten: Uint8Array[] = [];
+  const x25519: X25519 = {
+    ...inner,
+    forget(key) {
+      if (key instanceof Uint8Array) forgotten.push(key);
+      inner.forget(key);
+    },
+  };
+  const mesh = new TestMesh(43, {}, x25519);
+  const [a, b] = mesh.pair();
+  const before = forgotten.length;
+  a.device.setPrivateKey(clampPrivateKey(createSeededRandom(3).bytes(32)));
+  const dropped = forgotten.slice(before);
+  assert.equal(dropped.length, 1, "the old static key, once");
+  assert.ok(isZero(dropped[0]!), "the device's copy of the old key is zeroed");
+  assert.equal(hex(a.device.privateKey!), hex(clampPrivateKey(createSeededRandom(3).bytes(32))), "the new key is in place");
+  assert.equal(hex(a.device.publicKey!), hex(x25519.publicKey(a.device.privateKey!)));
+  assert.ok(b.device.hasPeer(a.publicKey), "b is untouched");
+});
