@@ -20,7 +20,7 @@ import { drop, jitter, releaseKeypair, send, type DeviceContext } from "./device
 import { sendInitiation } from "./device-initiation.js";
 import { Drop, verdictDropReason } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
-import { receivedWithKeypair, stagePacket, type Peer } from "./peer.js";
+import { receivedWithKeypair, stagePacket, type Keypair, type Peer } from "./peer.js";
 import {
   onAuthenticatedPacketReceived,
   onAuthenticatedPacketSent,
@@ -36,13 +36,49 @@ export interface SlotInput {
   readonly keepalivePeer?: number;
 }
 
-interface Row {
-  readonly verdict: number;
-  readonly peer: number;
-  readonly keypair: number;
-  readonly outOffset: number;
-  readonly outLength: number;
-  readonly flags: number;
+// A batch's verdicts, copied out of the descriptor table into typed-array columns (row i of
+// each is packet i), so nothing is allocated per packet. They are copied out completely before
+// any is acted on: acting may run another batch (a keepalive, staged packets), which reuses the
+// table, so each nesting depth has its own set of columns.
+interface Verdicts {
+  readonly verdict: Int32Array;
+  readonly peer: Int32Array;
+  readonly keypair: Int32Array;
+  readonly outOffset: Uint32Array;
+  readonly outLength: Uint32Array;
+  readonly flags: Int32Array;
+}
+
+const verdictsByDepth: Verdicts[] = [];
+let batchDepth = 0;
+
+function newVerdicts(capacity: number): Verdicts {
+  return {
+    verdict: new Int32Array(capacity),
+    peer: new Int32Array(capacity),
+    keypair: new Int32Array(capacity),
+    outOffset: new Uint32Array(capacity),
+    outLength: new Uint32Array(capacity),
+    flags: new Int32Array(capacity),
+  };
+}
+
+// Copies out `count` verdicts into this depth's columns and enters the depth; the caller leaves
+// it (batchDepth--) once it has acted on them.
+function enterVerdicts(ctx: DeviceContext, count: number): Verdicts {
+  const t = ctx.deps.transport;
+  let verdicts = verdictsByDepth[batchDepth];
+  if (verdicts === undefined || verdicts.verdict.length < t.capacity) verdicts = verdictsByDepth[batchDepth] = newVerdicts(t.capacity);
+  for (let i = 0; i < count; i++) {
+    verdicts.verdict[i] = t.verdict(i);
+    verdicts.peer[i] = t.peer(i);
+    verdicts.keypair[i] = t.keypair(i);
+    verdicts.outOffset[i] = t.outOffset(i);
+    verdicts.outLength[i] = t.outLength(i);
+    verdicts.flags[i] = t.flags(i);
+  }
+  batchDepth++;
+  return verdicts;
 }
 
 export function inputSlots(ctx: DeviceContext): number {
@@ -53,19 +89,9 @@ function describeAll(ctx: DeviceContext, inputs: readonly SlotInput[]): void {
   inputs.forEach((input, index) => ctx.deps.transport.describe(index, input.offset, input.length, input.keepalivePeer));
 }
 
-// Verdicts are read out completely before any is acted on: acting may run another batch
-// (a keepalive, staged packets), which reuses the descriptor table.
-function readRows(ctx: DeviceContext, count: number): Row[] {
-  const t = ctx.deps.transport;
-  const rows: Row[] = [];
-  for (let i = 0; i < count; i++) {
-    rows.push({ verdict: t.verdict(i), peer: t.peer(i), keypair: t.keypair(i), outOffset: t.outOffset(i), outLength: t.outLength(i), flags: t.flags(i) });
-  }
-  return rows;
-}
-
-function output(ctx: DeviceContext, row: Row, copy: boolean): Uint8Array {
-  const view = ctx.deps.transport.arena.subarray(row.outOffset, row.outOffset + row.outLength);
+function output(ctx: DeviceContext, verdicts: Verdicts, index: number, copy: boolean): Uint8Array {
+  const offset = verdicts.outOffset[index]!;
+  const view = ctx.deps.transport.arena.subarray(offset, offset + verdicts.outLength[index]!);
   return copy ? view.slice() : view;
 }
 
@@ -75,10 +101,10 @@ function peerOf(ctx: DeviceContext, number: number): Peer | null {
 
 // whitepaper §6.2: the initiator re-keys after REKEY_AFTER_MESSAGES or REKEY_AFTER_TIME of
 // sending on a keypair; the responder never does, so the two never race to re-key.
-function keepKeyFreshSending(ctx: DeviceContext, now: number, peer: Peer, row: Row): void {
+function keepKeyFreshSending(ctx: DeviceContext, now: number, peer: Peer, keypairSlot: number, flags: number): void {
   const keypair = peer.current;
-  if (keypair === null || keypair.slot !== row.keypair || !keypair.isInitiator) return;
-  if ((row.flags & FLAG_REKEY_DUE) !== 0 || now - keypair.createdAt >= REKEY_AFTER_TIME_MS) sendInitiation(ctx, now, peer, false);
+  if (keypair === null || keypair.slot !== keypairSlot || !keypair.isInitiator) return;
+  if ((flags & FLAG_REKEY_DUE) !== 0 || now - keypair.createdAt >= REKEY_AFTER_TIME_MS) sendInitiation(ctx, now, peer, false);
 }
 
 // §6.2: an initiator that only receives re-keys shortly before REJECT_AFTER_TIME, once.
@@ -96,24 +122,30 @@ export function encryptSlots(ctx: DeviceContext, now: number, inputs: readonly S
   const t = ctx.deps.transport;
   describeAll(ctx, inputs);
   t.encrypt(inputs.length);
-  const rows = readRows(ctx, inputs.length);
-  rows.forEach((row, index) => {
-    const input = inputs[index]!;
-    const peer = peerOf(ctx, row.peer);
-    if (row.verdict === VERDICT_SEND && peer !== null) {
-      send(ctx, peer, output(ctx, row, copyOut));
-      onAuthenticatedTraversal(peer.timers, now);
-      onAuthenticatedPacketSent(peer.timers);
-      if (input.length > 0) onDataSent(peer.timers, now, () => jitter(ctx));
-      keepKeyFreshSending(ctx, now, peer, row);
-    } else if (row.verdict === VERDICT_NO_SESSION && peer !== null) {
-      const start = input.offset + t.headerBytes;
-      if (stagePacket(peer, t.arena.slice(start, start + input.length))) drop(ctx, peer, Drop.stagedOverflow);
-      sendInitiation(ctx, now, peer, false);
-    } else {
-      drop(ctx, peer, verdictDropReason(row.verdict));
+  const verdicts = enterVerdicts(ctx, inputs.length);
+  const jitterNow = (): number => jitter(ctx);
+  try {
+    for (let index = 0; index < inputs.length; index++) {
+      const input = inputs[index]!;
+      const verdict = verdicts.verdict[index]!;
+      const peer = peerOf(ctx, verdicts.peer[index]!);
+      if (verdict === VERDICT_SEND && peer !== null) {
+        send(ctx, peer, output(ctx, verdicts, index, copyOut));
+        onAuthenticatedTraversal(peer.timers, now);
+        onAuthenticatedPacketSent(peer.timers);
+        if (input.length > 0) onDataSent(peer.timers, now, jitterNow);
+        keepKeyFreshSending(ctx, now, peer, verdicts.keypair[index]!, verdicts.flags[index]!);
+      } else if (verdict === VERDICT_NO_SESSION && peer !== null) {
+        const start = input.offset + t.headerBytes;
+        if (stagePacket(peer, t.arena.slice(start, start + input.length))) drop(ctx, peer, Drop.stagedOverflow);
+        sendInitiation(ctx, now, peer, false);
+      } else {
+        drop(ctx, peer, verdictDropReason(verdict));
+      }
     }
-  });
+  } finally {
+    batchDepth--;
+  }
 }
 
 // Packets the device itself sends (keepalives are empty packets), through the upper half of
@@ -160,36 +192,41 @@ export function decryptSlots(
 ): number[] {
   describeAll(ctx, inputs);
   ctx.deps.transport.decrypt(inputs.length);
-  const rows = readRows(ctx, inputs.length);
+  const verdicts = enterVerdicts(ctx, inputs.length);
+  const release = (keypair: Keypair): void => releaseKeypair(ctx, keypair);
   const handshakes: number[] = [];
-  rows.forEach((row, index) => {
-    const peer = peerOf(ctx, row.peer);
-    const authentic =
-      row.verdict === VERDICT_TO_TUN || row.verdict === VERDICT_KEEPALIVE || row.verdict === DROP_ALLOWED_IPS || row.verdict === DROP_BAD_INNER;
-    if (row.verdict === VERDICT_HANDSHAKE) {
-      handshakes.push(index);
-      return;
+  try {
+    for (let index = 0; index < inputs.length; index++) {
+      const verdict = verdicts.verdict[index]!;
+      const peer = peerOf(ctx, verdicts.peer[index]!);
+      const authentic = verdict === VERDICT_TO_TUN || verdict === VERDICT_KEEPALIVE || verdict === DROP_ALLOWED_IPS || verdict === DROP_BAD_INNER;
+      if (verdict === VERDICT_HANDSHAKE) {
+        handshakes.push(index);
+        continue;
+      }
+      if (!authentic || peer === null) {
+        drop(ctx, peer, verdictDropReason(verdict));
+        continue;
+      }
+      peer.stats.rxBytes += inputs[index]!.length;
+      if (peer.roaming) peer.endpoint = sources[index]!; // follow the latest authentic packet (§2.1)
+      if (receivedWithKeypair(peer, verdicts.keypair[index]!, ctx.deps.transport, release)) {
+        onHandshakeComplete(peer.timers);
+        peer.stats.lastHandshakeWallMs = ctx.deps.wallClock();
+        flushStaged(ctx, now, peer);
+      }
+      keepKeyFreshReceiving(ctx, now, peer);
+      onAuthenticatedTraversal(peer.timers, now);
+      onAuthenticatedPacketReceived(peer.timers);
+      if (verdict === VERDICT_TO_TUN) {
+        onDataReceived(peer.timers, now);
+        ctx.actions.push({ type: "tun", packet: output(ctx, verdicts, index, copyOut) });
+      } else if (verdict !== VERDICT_KEEPALIVE) {
+        drop(ctx, peer, verdictDropReason(verdict));
+      }
     }
-    if (!authentic || peer === null) {
-      drop(ctx, peer, verdictDropReason(row.verdict));
-      return;
-    }
-    peer.stats.rxBytes += inputs[index]!.length;
-    if (peer.roaming) peer.endpoint = sources[index]!; // follow the latest authentic packet (§2.1)
-    if (receivedWithKeypair(peer, row.keypair, ctx.deps.transport, (k) => releaseKeypair(ctx, k))) {
-      onHandshakeComplete(peer.timers);
-      peer.stats.lastHandshakeWallMs = ctx.deps.wallClock();
-      flushStaged(ctx, now, peer);
-    }
-    keepKeyFreshReceiving(ctx, now, peer);
-    onAuthenticatedTraversal(peer.timers, now);
-    onAuthenticatedPacketReceived(peer.timers);
-    if (row.verdict === VERDICT_TO_TUN) {
-      onDataReceived(peer.timers, now);
-      ctx.actions.push({ type: "tun", packet: output(ctx, row, copyOut) });
-    } else if (row.verdict !== VERDICT_KEEPALIVE) {
-      drop(ctx, peer, verdictDropReason(row.verdict));
-    }
-  });
+  } finally {
+    batchDepth--;
+  }
   return handshakes;
 }

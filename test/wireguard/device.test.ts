@@ -6,6 +6,7 @@ import { describe, test } from "node:test";
 import { REJECT_AFTER_TIME_MS, REKEY_AFTER_TIME_MS } from "../../src/wireguard/constants.js";
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT } from "../../src/wireguard/messages.js";
 import { ipv4Packet, ipv6Packet, payloadOf } from "../fakes/ip-packets.js";
+import type { DeviceAction } from "../../src/wireguard/device.js";
 import { TestMesh, type TestNode } from "./device-pair.js";
 
 const encoder = new TextEncoder();
@@ -112,6 +113,35 @@ describe("device: peers whose path a layer above chooses", () => {
     const actions = a.device.handleDatagramBatch(0, [0, 0], [{ host: "192.0.2.9", port: 1 }, { host: "192.0.2.9", port: 1 }], 2);
     assert.deepEqual(actions, []);
     assert.deepEqual(a.device.drops(), {});
+  });
+});
+
+describe("device: a batch whose verdicts start another batch", () => {
+  test("the datagram that confirms a session releases the responder's staged packets mid-batch, and the rest of the batch still arrives", () => {
+    const mesh = new TestMesh(44);
+    const [a, b] = mesh.pair();
+    const now = 0;
+    const sends = (actions: DeviceAction[]): Uint8Array[] => actions.flatMap((action) => (action.type === "send" ? [action.datagram.slice()] : []));
+    const fromA = { host: "192.0.2.1", port: 51820 };
+    const fromB = { host: "192.0.2.2", port: 51820 };
+    const [initiation] = sends(a.device.handleTunPacket(now, ipv4Packet(a.address4, b.address4, encoder.encode("a0"))));
+    const [response] = sends(b.device.handleDatagram(now, initiation!, fromA));
+    // b answered but has no confirmed session yet: its packets for a are staged.
+    for (const text of ["b0", "b1", "b2"]) b.device.handleTunPacket(now, ipv4Packet(b.address4, a.address4, encoder.encode(text)));
+    const transport = sends(a.device.handleDatagram(now, response!, fromB));
+    for (const text of ["a1", "a2", "a3"]) transport.push(...sends(a.device.handleTunPacket(now, ipv4Packet(a.address4, b.address4, encoder.encode(text)))));
+    assert.equal(transport.length, 4);
+
+    // All four in one batch: the first confirms b's session, which sends b's three staged
+    // packets (a batch of their own) before the other three datagrams are acted on.
+    const layout = b.device.batchLayout;
+    const arena = new Uint8Array(layout.buffer, layout.arenaOffset);
+    transport.forEach((datagram, i) => arena.set(datagram, i * layout.slotBytes));
+    const actions = b.device.handleDatagramBatch(now, transport.map((datagram) => datagram.length), transport.map(() => fromA), transport.length);
+    const delivered = actions.flatMap((action) => (action.type === "tun" ? [decoder.decode(payloadOf(action.packet))] : []));
+    assert.deepEqual(delivered, ["a0", "a1", "a2", "a3"]);
+    assert.equal(sends(actions).length, 3, "b's staged packets went out");
+    assert.deepEqual(b.device.drops(), {});
   });
 });
 
