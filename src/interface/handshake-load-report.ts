@@ -10,8 +10,6 @@ import type { Device } from "../wireguard/device.js";
 import { Drop } from "../wireguard/drop-reasons.js";
 import { createCountsReport, type CountsReport } from "./counts-report.js";
 
-export { LINE_INTERVAL_MS } from "./counts-report.js";
-
 export interface HandshakeLoadReportDeps {
   readonly name: string;
   readonly device: Pick<Device, "handshakeLoad" | "drops">;

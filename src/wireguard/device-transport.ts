@@ -39,7 +39,9 @@ export interface SlotInput {
 // A batch's verdicts, copied out of the descriptor table into typed-array columns (row i of
 // each is packet i), so nothing is allocated per packet. They are copied out completely before
 // any is acted on: acting may run another batch (a keepalive, staged packets), which reuses the
-// table, so each nesting depth has its own set of columns.
+// table, so each nesting depth has its own set of columns. The sets are module-wide, not per
+// device: calls never interleave on one thread, so nested batches form one stack even when
+// they belong to different devices (tests wire devices to each other).
 interface Verdicts {
   readonly verdict: Int32Array;
   readonly peer: Int32Array;

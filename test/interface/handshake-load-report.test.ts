@@ -3,7 +3,8 @@
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createHandshakeLoadReport, LINE_INTERVAL_MS } from "../../src/interface/handshake-load-report.js";
+import { LINE_INTERVAL_MS } from "../../src/interface/counts-report.js";
+import { createHandshakeLoadReport } from "../../src/interface/handshake-load-report.js";
 import type { HandshakeLoad } from "../../src/wireguard/device.js";
 
 function fakeDevice() {
