@@ -131,8 +131,8 @@ describeNeeding([BUILT_IMAGE, ...IMAGE_TOOLS, tool("qemu-system-aarch64"), tool(
       const text = readFatFile(image, "meshgate-setup-code.txt")?.toString("utf8");
       return text === undefined ? null : /setup code: ([A-Z0-9-]+)/.exec(text)?.[1];
     });
-    // The file can reach the card before the same announce run prints to the console (its
-    // `sync` comes in between), so the console gets a little time to catch up.
+    // The file can reach the card before the announce run that wrote it has finished its `sync`
+    // and printed to the console, so the console gets a little time to catch up.
     await guest.waitForSerial(new RegExp(`first-run setup code: ${code}`), 60_000);
     const wrong = await fetch(`${base()}/setup`, { method: "POST", redirect: "manual", body: new URLSearchParams({ code: "WRONG-CODE", password: PASSWORD, repeat: PASSWORD }) });
     assert.notEqual(wrong.status, 302, "a wrong code sets nothing");
