@@ -10,8 +10,9 @@
 // Each readiness callback drains at most MAX_BATCHES_PER_WAKE batches, so a flood on one side
 // cannot starve the other (libuv calls again while data is waiting; what the addon already
 // read — a TUN super-packet's segments, datagrams coalesced by UDP GRO — is picked up on a
-// later turn). Actions are executed
-// before the next call into the device: their bytes may be views into the arena.
+// later turn). A batch's packets stay in the arena: the device lists them by offset and length
+// and they leave in one sendmmsg / TUN write from there, so a packet costs no object on the
+// way through. Outputs are executed before the next call into the device.
 //
 // A mesh node shares the UDP socket with other protocols (STUN, path discovery, relays) and
 // routes some peers itself: the optional side channel takes non-WireGuard datagrams out of each
@@ -20,7 +21,7 @@
 
 import type { Tun } from "../io/tun.js";
 import type { UdpSocket, UdpSockets } from "../io/udp.js";
-import type { Device, DeviceAction } from "../wireguard/device.js";
+import type { Device, DeviceAction, DeviceOutput } from "../wireguard/device.js";
 import type { Endpoint } from "../net/endpoint.js";
 
 const MAX_BATCHES_PER_WAKE = 8;
@@ -88,21 +89,63 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   let timerAt = Infinity;
   let running = false;
 
-  const execute = (actions: DeviceAction[]): void => {
+  // Sends from the arena that a side channel left as they were (see executeOutput).
+  const kept = { count: 0, offsets: new Uint32Array(layout.maxBatch * 2), lengths: new Uint32Array(layout.maxBatch * 2), to: new Array<Endpoint>(layout.maxBatch * 2) };
+
+  // Queues a datagram for this turn's sendmmsg, through the side channel if there is one;
+  // false if it is not an endpoint the side channel owns (the caller sends it as it is).
+  const routeThroughSideChannel = (to: Endpoint, datagram: Uint8Array): boolean => {
+    const routed = deps.sideChannel?.route(to, datagram) ?? null;
+    if (routed === null) return false;
+    if (routed !== "taken") {
+      datagrams.push(routed.datagram);
+      destinations.push(routed.to);
+    }
+    return true;
+  };
+
+  const executeActions = (actions: DeviceAction[]): void => {
+    for (const action of actions) {
+      if (action.type === "tun") packets.push(action.packet);
+      else if (!routeThroughSideChannel(action.to, action.datagram)) {
+        datagrams.push(action.datagram);
+        destinations.push(action.to);
+      }
+    }
+  };
+
+  const flush = (): void => {
+    if (datagrams.length > 0) deps.udp.send(datagrams, destinations);
+    if (packets.length > 0) tun.write(packets);
     datagrams.length = 0;
     destinations.length = 0;
     packets.length = 0;
-    for (const action of actions) {
-      if (action.type === "send") {
-        const routed = deps.sideChannel?.route(action.to, action.datagram) ?? null;
-        if (routed === "taken") continue;
-        datagrams.push(routed?.datagram ?? action.datagram);
-        destinations.push(routed?.to ?? action.to);
-      } else packets.push(action.packet);
-    }
-    if (datagrams.length > 0) deps.udp.send(datagrams, destinations);
-    if (packets.length > 0) tun.write(packets);
     schedule();
+  };
+
+  const execute = (actions: DeviceAction[]): void => {
+    executeActions(actions);
+    flush();
+  };
+
+  const executeOutput = (output: DeviceOutput): void => {
+    executeActions(output.actions);
+    const { sends, tunWrites } = output;
+    if (deps.sideChannel === undefined) {
+      if (sends.count > 0) deps.udp.sendSlots(layout.buffer, sends.offsets, sends.lengths, sends.to, sends.count);
+    } else {
+      // The side channel sees every send (a mesh peer's endpoint stands for its path).
+      kept.count = 0;
+      for (let i = 0; i < sends.count; i++) {
+        if (routeThroughSideChannel(sends.to[i]!, new Uint8Array(layout.buffer, sends.offsets[i]!, sends.lengths[i]!))) continue;
+        kept.offsets[kept.count] = sends.offsets[i]!;
+        kept.lengths[kept.count] = sends.lengths[i]!;
+        kept.to[kept.count++] = sends.to[i]!;
+      }
+      if (kept.count > 0) deps.udp.sendSlots(layout.buffer, kept.offsets, kept.lengths, kept.to, kept.count);
+    }
+    if (tunWrites.count > 0) tun.writeSlots(layout.buffer, tunWrites.offsets, tunWrites.lengths, tunWrites.count);
+    flush();
   };
 
   const onTimer = (): void => {
@@ -144,7 +187,7 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
         return;
       }
       if (count === 0) break;
-      execute(device.handleTunBatch(now(), lengths, count));
+      executeOutput(device.handleTunBatch(now(), lengths, count));
       if (count < layout.maxBatch) break;
     }
     if (running && tun.hasPending()) continueLater(tun);
@@ -165,7 +208,7 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
           }
         }
       }
-      execute(device.handleDatagramBatch(now(), lengths, sources, count));
+      executeOutput(device.handleDatagramBatch(now(), lengths, sources, count));
       if (count < layout.maxBatch) break;
     }
     if (running && socket.hasPending()) continueLater(socket);

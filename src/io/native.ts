@@ -7,6 +7,7 @@ export interface NativeIo {
   tunOpen(name: string, offload: boolean): [fd: number, name: string, handle: TunHandle, offloaded: boolean];
   tunRead(handle: TunHandle, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array): number;
   tunWrite(handle: TunHandle, packets: Uint8Array[]): number;
+  tunWriteSlots(handle: TunHandle, buffer: ArrayBuffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   tunPending(handle: TunHandle): boolean;
   tunStats(handle: TunHandle): [dropped: number, superPackets: number, segmentsCut: number, coalescedWrites: number, coalescedPackets: number];
   udpOpen(family: 4 | 6, port: number, fwmark: number, gro: boolean): [fd: number, port: number, handle: UdpHandle, groOn: boolean];
@@ -14,6 +15,7 @@ export interface NativeIo {
   udpRecv(handle: UdpHandle, buffer: ArrayBuffer, byteOffset: number, stride: number, count: number, maxLength: number, lengths: Uint32Array, sources: Uint8Array): number;
   udpPending(handle: UdpHandle): boolean;
   udpSend(fd: number, datagrams: Uint8Array[], destinations: Uint8Array, gso: boolean): number;
+  udpSendSlots(fd: number, buffer: ArrayBuffer, offsets: Uint32Array, lengths: Uint32Array, count: number, destinations: Uint8Array, gso: boolean): number;
   close(fd: number): void;
   watch(fd: number, onReadable: () => void): object;
   unwatch(handle: object): void;

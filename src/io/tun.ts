@@ -34,7 +34,10 @@ export interface Tun {
   hasPending(): boolean;
   // What the offloads did so far.
   stats(): TunStats;
+  // Writes up to 256 packets; returns how many the kernel took (a refused one is skipped).
   write(packets: Uint8Array[]): number;
+  // The same for packets given by place: lengths[i] bytes at offsets[i] of `buffer`.
+  writeSlots(buffer: ArrayBuffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number;
   onReadable(callback: () => void): void;
   close(): void;
 }
@@ -54,6 +57,7 @@ export function openTun(name: string, options: TunOptions = {}, native: NativeIo
       return { dropped, superPackets, segmentsCut, coalescedWrites, coalescedPackets };
     },
     write: (packets) => native.tunWrite(handle, packets),
+    writeSlots: (buffer, offsets, lengths, count) => native.tunWriteSlots(handle, buffer, offsets, lengths, count),
     onReadable(callback) {
       if (watcher !== null) native.unwatch(watcher);
       watcher = native.watch(fd, callback);

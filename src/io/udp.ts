@@ -24,6 +24,9 @@ export interface UdpSockets {
   readonly sockets: readonly UdpSocket[];
   // Sends each datagram to its endpoint on the socket of the endpoint's family.
   send(datagrams: readonly Uint8Array[], to: readonly Endpoint[]): number;
+  // The same for `count` datagrams given by place: lengths[i] bytes at offsets[i] of `buffer`,
+  // to to[i].
+  sendSlots(buffer: ArrayBuffer, offsets: Uint32Array, lengths: Uint32Array, to: readonly Endpoint[], count: number): number;
   // Marks outgoing packets of both sockets with `fwmark` (0: none) without closing them.
   // Throws (code EPERM without CAP_NET_ADMIN) and leaves the mark as it was.
   setFwmark(fwmark: number): void;
@@ -35,16 +38,18 @@ const SOURCE_CACHE_LIMIT = 4096;
 // Endpoint objects by their address record, so repeated sources reuse one object. Consecutive
 // datagrams mostly come from the same peer: a byte compare with the previous record answers
 // those without building the map key.
-function createSourceCache(): (record: Uint8Array) => Endpoint {
+function createSourceCache(): (records: Uint8Array, index: number) => Endpoint {
   const cache = new Map<string, Endpoint>();
   const previous = new Uint8Array(ADDRESS_RECORD_BYTES);
   let previousEndpoint: Endpoint | null = null;
-  const samePrevious = (record: Uint8Array): boolean => {
-    for (let i = 0; i < ADDRESS_RECORD_BYTES; i++) if (record[i] !== previous[i]) return false;
+  const samePrevious = (records: Uint8Array, start: number): boolean => {
+    for (let i = 0; i < ADDRESS_RECORD_BYTES; i++) if (records[start + i] !== previous[i]) return false;
     return true;
   };
-  return (record) => {
-    if (previousEndpoint !== null && samePrevious(record)) return previousEndpoint;
+  return (records, index) => {
+    const start = index * ADDRESS_RECORD_BYTES;
+    if (previousEndpoint !== null && samePrevious(records, start)) return previousEndpoint;
+    const record = records.subarray(start, start + ADDRESS_RECORD_BYTES);
     const key = Buffer.from(record.buffer, record.byteOffset, record[0] === 4 ? 8 : ADDRESS_RECORD_BYTES).toString("latin1");
     let endpoint = cache.get(key);
     if (endpoint === undefined) {
@@ -78,6 +83,11 @@ export function endpointRecord(endpoint: Endpoint): Uint8Array {
   return record;
 }
 
+// One family's share of a sendSlots batch.
+function slotColumns(): { count: number; readonly offsets: Uint32Array; readonly lengths: Uint32Array } {
+  return { count: 0, offsets: new Uint32Array(MAX_NATIVE_BATCH), lengths: new Uint32Array(MAX_NATIVE_BATCH) };
+}
+
 interface OpenSocket {
   readonly fd: number;
   readonly port: number;
@@ -98,7 +108,7 @@ function openSocket(native: NativeIo, family: 4 | 6, port: number, fwmark: numbe
       family,
       receiveBatch(buffer, byteOffset, stride, count, maxLength, lengths, sources) {
         const received = native.udpRecv(handle, buffer, byteOffset, stride, count, maxLength, lengths, records);
-        for (let i = 0; i < received; i++) sources[i] = source(records.subarray(i * ADDRESS_RECORD_BYTES, (i + 1) * ADDRESS_RECORD_BYTES));
+        for (let i = 0; i < received; i++) sources[i] = source(records, i);
         return received;
       },
       hasPending: () => groOn && native.udpPending(handle),
@@ -142,27 +152,45 @@ export function openUdp(port: number, fwmark = 0, options: UdpOptions = {}, nati
   const fds = { 4: v4.fd, 6: v6?.fd ?? -1 } as const;
   const destinations = { 4: new Uint8Array(MAX_NATIVE_BATCH * ADDRESS_RECORD_BYTES), 6: new Uint8Array(MAX_NATIVE_BATCH * ADDRESS_RECORD_BYTES) };
   const batches: Record<4 | 6, Uint8Array[]> = { 4: [], 6: [] };
+  const slotBatches = { 4: slotColumns(), 6: slotColumns() };
+  // Puts `record` at `index` of `family`'s destination records.
+  const addDestination = (family: 4 | 6, index: number, record: Uint8Array): void => destinations[family].set(record, index * ADDRESS_RECORD_BYTES);
   return {
     port: v4.port,
     sockets: v6 === null ? [v4.socket] : [v4.socket, v6.socket],
     send(datagrams, to) {
       let sent = 0;
-      batches[4].length = 0;
-      batches[6].length = 0;
+      const flush = (family: 4 | 6): void => {
+        if (fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family], offload);
+        batches[family].length = 0;
+      };
       for (let i = 0; i < datagrams.length; i++) {
         const record = endpointRecord(to[i]!);
         const family = record[0] === 4 ? 4 : 6;
-        const batch = batches[family];
-        destinations[family].set(record, batch.length * ADDRESS_RECORD_BYTES);
-        batch.push(datagrams[i]!);
-        if (batch.length === MAX_NATIVE_BATCH) {
-          if (fds[family] >= 0) sent += native.udpSend(fds[family], batch, destinations[family], offload);
-          batch.length = 0;
-        }
+        addDestination(family, batches[family].length, record);
+        batches[family].push(datagrams[i]!);
+        if (batches[family].length === MAX_NATIVE_BATCH) flush(family);
       }
-      for (const family of [4, 6] as const) {
-        if (batches[family].length > 0 && fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family], offload);
+      for (const family of [4, 6] as const) if (batches[family].length > 0) flush(family);
+      return sent;
+    },
+    sendSlots(buffer, offsets, lengths, to, count) {
+      let sent = 0;
+      const flush = (family: 4 | 6): void => {
+        const batch = slotBatches[family];
+        if (fds[family] >= 0) sent += native.udpSendSlots(fds[family], buffer, batch.offsets, batch.lengths, batch.count, destinations[family], offload);
+        batch.count = 0;
+      };
+      for (let i = 0; i < count; i++) {
+        const record = endpointRecord(to[i]!);
+        const family = record[0] === 4 ? 4 : 6;
+        const batch = slotBatches[family];
+        addDestination(family, batch.count, record);
+        batch.offsets[batch.count] = offsets[i]!;
+        batch.lengths[batch.count++] = lengths[i]!;
+        if (batch.count === MAX_NATIVE_BATCH) flush(family);
       }
+      for (const family of [4, 6] as const) if (slotBatches[family].count > 0) flush(family);
       return sent;
     },
     setFwmark(fwmark) {

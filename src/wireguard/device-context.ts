@@ -37,6 +37,44 @@ export type DeviceAction =
   // Write `packet` to the TUN device (same lifetime rule).
   | { readonly type: "tun"; readonly packet: Uint8Array };
 
+// Packets that stay where the WASM core left them: entry i is lengths[i] bytes at offsets[i] of
+// the WASM memory (DeviceBatchLayout.buffer), valid until the next call into the device.
+export interface SlotList {
+  count: number;
+  readonly offsets: Uint32Array;
+  readonly lengths: Uint32Array;
+}
+
+// What one batch call asks of the I/O edge. A batch's own packets are listed by place, so a
+// packet costs no object on the way through; whatever the device made elsewhere (handshake
+// messages, packets copied out of a batch it ran itself) comes as actions.
+export interface DeviceOutput {
+  actions: DeviceAction[];
+  // Datagrams to send, sends.to[i] the destination of entry i.
+  readonly sends: SlotList & { readonly to: Endpoint[] };
+  // Packets to write to the TUN.
+  readonly tunWrites: SlotList;
+}
+
+export function createDeviceOutput(capacity: number): DeviceOutput {
+  const slots = (): SlotList => ({ count: 0, offsets: new Uint32Array(capacity), lengths: new Uint32Array(capacity) });
+  return { actions: [], sends: { ...slots(), to: new Array<Endpoint>(capacity) }, tunWrites: slots() };
+}
+
+// Empties `output` for the next call; its actions array is a new one, the caller may keep the old.
+export function resetDeviceOutput(output: DeviceOutput): void {
+  output.actions = [];
+  output.sends.count = 0;
+  output.tunWrites.count = 0;
+}
+
+function pushSlot(list: SlotList, offset: number, length: number): number {
+  const index = list.count++;
+  list.offsets[index] = offset;
+  list.lengths[index] = length;
+  return index;
+}
+
 // What a local receiver index names: a handshake we initiated, or a keypair.
 export interface IndexEntry {
   readonly peer: Peer;
@@ -61,7 +99,10 @@ export interface DeviceContext {
   readonly drops: Map<string, number>;
   // The cookie mechanism at work, seen from both sides (not drops: nothing was lost).
   readonly cookieStats: { repliesSent: number; repliesConsumed: number; validMac2: number };
-  actions: DeviceAction[];
+  // What the call being served asks of the I/O edge (reset at every call).
+  readonly output: DeviceOutput;
+  // Where the transport arena starts in the WASM memory (SlotList offsets are from there).
+  readonly arenaOffset: number;
   // No later than the soonest timer or keypair expiry of any peer (Infinity: none): every
   // deadline set lowers it, and handleTick, which visits every peer anyway, makes it exact.
   // Too early only costs a tick that finds nothing due.
@@ -83,7 +124,23 @@ export function send(ctx: DeviceContext, peer: Peer, datagram: Uint8Array): void
     return;
   }
   peer.stats.txBytes += datagram.length;
-  ctx.actions.push({ type: "send", to: peer.endpoint, datagram });
+  ctx.output.actions.push({ type: "send", to: peer.endpoint, datagram });
+}
+
+// Sends `length` bytes left at `offset` of the transport arena, where they stay.
+export function sendInPlace(ctx: DeviceContext, peer: Peer, offset: number, length: number): void {
+  if (peer.endpoint === null) {
+    drop(ctx, peer, "noEndpoint");
+    return;
+  }
+  peer.stats.txBytes += length;
+  const sends = ctx.output.sends;
+  sends.to[pushSlot(sends, ctx.arenaOffset + offset, length)] = peer.endpoint;
+}
+
+// Writes `length` bytes left at `offset` of the transport arena to the TUN, from there.
+export function writeInPlace(ctx: DeviceContext, offset: number, length: number): void {
+  pushSlot(ctx.output.tunWrites, ctx.arenaOffset + offset, length);
 }
 
 // A fresh random local index, unique among handshakes and keypairs (whitepaper §5.4.2: I_i is

@@ -111,7 +111,7 @@ function handleHandshakeMessage(ctx: DeviceContext, now: number, bytes: Uint8Arr
     const source = sourceOf(ctx, from);
     if (!hasValidMac2(ctx.cookieChecker, bytes, source.cookie, now)) {
       const reply = createCookieReply(ctx.deps.crypto, ctx.deps.random, ctx.cookieChecker, bytes, senderIndexOf(bytes), source.cookie, now);
-      ctx.actions.push({ type: "send", to: from, datagram: reply });
+      ctx.output.actions.push({ type: "send", to: from, datagram: reply });
       ctx.cookieStats.repliesSent++;
       return CHECK_COST_US + COOKIE_REPLY_COST_US;
     }

@@ -16,7 +16,7 @@ import {
   VERDICT_TO_TUN,
 } from "../dataplane/core-constants.js";
 import { REKEY_AFTER_TIME_MS, REKEY_ON_RECEIVE_AFTER_MS } from "./constants.js";
-import { drop, jitter, releaseKeypair, send, type DeviceContext } from "./device-context.js";
+import { drop, jitter, releaseKeypair, send, sendInPlace, writeInPlace, type DeviceContext } from "./device-context.js";
 import { sendInitiation } from "./device-initiation.js";
 import { Drop, verdictDropReason } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
@@ -30,19 +30,17 @@ import {
   onHandshakeComplete,
 } from "./timers.js";
 
-export interface SlotInput {
-  readonly offset: number; // slot start in the arena; an encrypt packet sits headerBytes later
-  readonly length: number;
-  readonly keepalivePeer?: number;
-}
-
-// A batch's verdicts, copied out of the descriptor table into typed-array columns (row i of
-// each is packet i), so nothing is allocated per packet. They are copied out completely before
-// any is acted on: acting may run another batch (a keepalive, staged packets), which reuses the
-// table, so each nesting depth has its own set of columns. The sets are module-wide, not per
-// device: calls never interleave on one thread, so nested batches form one stack even when
-// they belong to different devices (tests wire devices to each other).
-interface Verdicts {
+// One batch as typed-array columns (row i of each is packet i), so nothing is allocated per
+// packet: its inputs, written as the batch is described, and its verdicts, copied out of the
+// descriptor table once it has run and before any is acted on. Acting may run another batch (a
+// keepalive, staged packets), which reuses the descriptor table, so each nesting depth has its
+// own set of columns. The sets are module-wide, not per device: calls never interleave on one
+// thread, so nested batches form one stack even when they belong to different devices (tests
+// wire devices to each other).
+interface BatchColumns {
+  readonly inOffset: Uint32Array; // slot start in the arena; an encrypt packet sits headerBytes later
+  readonly inLength: Uint32Array;
+  readonly source: Endpoint[]; // decrypt only: where the datagram came from
   readonly verdict: Int32Array;
   readonly peer: Int32Array;
   readonly keypair: Int32Array;
@@ -51,11 +49,14 @@ interface Verdicts {
   readonly flags: Int32Array;
 }
 
-const verdictsByDepth: Verdicts[] = [];
+const columnsByDepth: BatchColumns[] = [];
 let batchDepth = 0;
 
-function newVerdicts(capacity: number): Verdicts {
+function newColumns(capacity: number): BatchColumns {
   return {
+    inOffset: new Uint32Array(capacity),
+    inLength: new Uint32Array(capacity),
+    source: new Array<Endpoint>(capacity),
     verdict: new Int32Array(capacity),
     peer: new Int32Array(capacity),
     keypair: new Int32Array(capacity),
@@ -65,36 +66,52 @@ function newVerdicts(capacity: number): Verdicts {
   };
 }
 
-// Copies out `count` verdicts into this depth's columns and enters the depth; the caller leaves
-// it (batchDepth--) once it has acted on them.
-function enterVerdicts(ctx: DeviceContext, count: number): Verdicts {
+// The columns the next batch (at the current depth) is described into.
+function nextBatch(ctx: DeviceContext): BatchColumns {
+  const capacity = ctx.deps.transport.capacity;
+  let columns = columnsByDepth[batchDepth];
+  if (columns === undefined || columns.verdict.length < capacity) columns = columnsByDepth[batchDepth] = newColumns(capacity);
+  return columns;
+}
+
+// Describes packet `index` of the next batch: `length` bytes in the slot at `offset` of the arena.
+export function describeInput(ctx: DeviceContext, index: number, offset: number, length: number, keepalivePeer?: number): void {
+  const columns = nextBatch(ctx);
+  columns.inOffset[index] = offset;
+  columns.inLength[index] = length;
+  ctx.deps.transport.describe(index, offset, length, keepalivePeer);
+}
+
+// Describes datagram `index` of the next batch, which came from `source`.
+export function describeDatagram(ctx: DeviceContext, index: number, offset: number, length: number, source: Endpoint): void {
+  nextBatch(ctx).source[index] = source;
+  describeInput(ctx, index, offset, length);
+}
+
+// Copies out the `count` verdicts of the batch that just ran and enters its depth; the caller
+// leaves it (batchDepth--) once it has acted on them.
+function enterVerdicts(ctx: DeviceContext, count: number): BatchColumns {
   const t = ctx.deps.transport;
-  let verdicts = verdictsByDepth[batchDepth];
-  if (verdicts === undefined || verdicts.verdict.length < t.capacity) verdicts = verdictsByDepth[batchDepth] = newVerdicts(t.capacity);
+  const columns = nextBatch(ctx);
   for (let i = 0; i < count; i++) {
-    verdicts.verdict[i] = t.verdict(i);
-    verdicts.peer[i] = t.peer(i);
-    verdicts.keypair[i] = t.keypair(i);
-    verdicts.outOffset[i] = t.outOffset(i);
-    verdicts.outLength[i] = t.outLength(i);
-    verdicts.flags[i] = t.flags(i);
+    columns.verdict[i] = t.verdict(i);
+    columns.peer[i] = t.peer(i);
+    columns.keypair[i] = t.keypair(i);
+    columns.outOffset[i] = t.outOffset(i);
+    columns.outLength[i] = t.outLength(i);
+    columns.flags[i] = t.flags(i);
   }
   batchDepth++;
-  return verdicts;
+  return columns;
 }
 
 export function inputSlots(ctx: DeviceContext): number {
   return ctx.deps.transport.capacity / 2;
 }
 
-function describeAll(ctx: DeviceContext, inputs: readonly SlotInput[]): void {
-  inputs.forEach((input, index) => ctx.deps.transport.describe(index, input.offset, input.length, input.keepalivePeer));
-}
-
-function output(ctx: DeviceContext, verdicts: Verdicts, index: number, copy: boolean): Uint8Array {
-  const offset = verdicts.outOffset[index]!;
-  const view = ctx.deps.transport.arena.subarray(offset, offset + verdicts.outLength[index]!);
-  return copy ? view.slice() : view;
+function copyOfOutput(ctx: DeviceContext, columns: BatchColumns, index: number): Uint8Array {
+  const offset = columns.outOffset[index]!;
+  return ctx.deps.transport.arena.slice(offset, offset + columns.outLength[index]!);
 }
 
 function peerOf(ctx: DeviceContext, number: number): Peer | null {
@@ -119,27 +136,28 @@ function keepKeyFreshReceiving(ctx: DeviceContext, now: number, peer: Peer): voi
   }
 }
 
-// Encrypts described packets (TUN → network) and acts on the verdicts.
-export function encryptSlots(ctx: DeviceContext, now: number, inputs: readonly SlotInput[], copyOut: boolean): void {
+// Encrypts the `count` described packets (TUN → network) and acts on the verdicts. In place:
+// the datagrams are sent from the arena; otherwise copied out (a batch the device runs itself,
+// inside another whose outputs still sit in the arena).
+export function encryptSlots(ctx: DeviceContext, now: number, count: number, inPlace: boolean): void {
   const t = ctx.deps.transport;
-  describeAll(ctx, inputs);
-  t.encrypt(inputs.length);
-  const verdicts = enterVerdicts(ctx, inputs.length);
+  t.encrypt(count);
+  const columns = enterVerdicts(ctx, count);
   const jitterNow = (): number => jitter(ctx);
   try {
-    for (let index = 0; index < inputs.length; index++) {
-      const input = inputs[index]!;
-      const verdict = verdicts.verdict[index]!;
-      const peer = peerOf(ctx, verdicts.peer[index]!);
+    for (let index = 0; index < count; index++) {
+      const verdict = columns.verdict[index]!;
+      const peer = peerOf(ctx, columns.peer[index]!);
       if (verdict === VERDICT_SEND && peer !== null) {
-        send(ctx, peer, output(ctx, verdicts, index, copyOut));
+        if (inPlace) sendInPlace(ctx, peer, columns.outOffset[index]!, columns.outLength[index]!);
+        else send(ctx, peer, copyOfOutput(ctx, columns, index));
         onAuthenticatedTraversal(peer.timers, now);
         onAuthenticatedPacketSent(peer.timers);
-        if (input.length > 0) onDataSent(peer.timers, now, jitterNow);
-        keepKeyFreshSending(ctx, now, peer, verdicts.keypair[index]!, verdicts.flags[index]!);
+        if (columns.inLength[index]! > 0) onDataSent(peer.timers, now, jitterNow);
+        keepKeyFreshSending(ctx, now, peer, columns.keypair[index]!, columns.flags[index]!);
       } else if (verdict === VERDICT_NO_SESSION && peer !== null) {
-        const start = input.offset + t.headerBytes;
-        if (stagePacket(peer, t.arena.slice(start, start + input.length))) drop(ctx, peer, Drop.stagedOverflow);
+        const start = columns.inOffset[index]! + t.headerBytes;
+        if (stagePacket(peer, t.arena.slice(start, start + columns.inLength[index]!))) drop(ctx, peer, Drop.stagedOverflow);
         sendInitiation(ctx, now, peer, false);
       } else {
         drop(ctx, peer, verdictDropReason(verdict));
@@ -152,18 +170,19 @@ export function encryptSlots(ctx: DeviceContext, now: number, inputs: readonly S
 
 // Packets the device itself sends (keepalives are empty packets), through the upper half of
 // the arena, copied out.
-export function sendGenerated(ctx: DeviceContext, now: number, items: readonly { peer: Peer; packet: Uint8Array }[]): void {
+export function sendGenerated(ctx: DeviceContext, now: number, peer: Peer, packets: readonly Uint8Array[]): void {
   const t = ctx.deps.transport;
   const first = inputSlots(ctx);
   const chunkSize = t.capacity - first;
-  for (let start = 0; start < items.length; start += chunkSize) {
-    const chunk = items.slice(start, start + chunkSize);
-    const inputs = chunk.map(({ peer, packet }, i): SlotInput => {
+  for (let start = 0; start < packets.length; start += chunkSize) {
+    const count = Math.min(chunkSize, packets.length - start);
+    for (let i = 0; i < count; i++) {
+      const packet = packets[start + i]!;
       const offset = (first + i) * t.slotBytes;
       t.arena.set(packet, offset + t.headerBytes);
-      return { offset, length: packet.length, keepalivePeer: peer.number };
-    });
-    encryptSlots(ctx, now, inputs, true);
+      describeInput(ctx, i, offset, packet.length, peer.number);
+    }
+    encryptSlots(ctx, now, count, false);
   }
 }
 
@@ -173,8 +192,7 @@ export function flushStaged(ctx: DeviceContext, now: number, peer: Peer): void {
     sendInitiation(ctx, now, peer, false);
     return;
   }
-  const staged = peer.staged.splice(0);
-  sendGenerated(ctx, now, staged.map((packet) => ({ peer, packet })));
+  sendGenerated(ctx, now, peer, peer.staged.splice(0));
 }
 
 // A keepalive is an empty transport message (whitepaper §6.5); staged data does the same job.
@@ -183,36 +201,31 @@ export function sendKeepalive(ctx: DeviceContext, now: number, peer: Peer): void
   flushStaged(ctx, now, peer);
 }
 
-// Decrypts described datagrams (network → TUN) and acts on the verdicts. Returns the indices
-// of handshake messages, which the caller hands to the handshake path.
-export function decryptSlots(
-  ctx: DeviceContext,
-  now: number,
-  inputs: readonly SlotInput[],
-  sources: readonly Endpoint[],
-  copyOut: boolean,
-): number[] {
-  describeAll(ctx, inputs);
-  ctx.deps.transport.decrypt(inputs.length);
-  const verdicts = enterVerdicts(ctx, inputs.length);
+// Decrypts the `count` described datagrams (network → TUN) and acts on the verdicts; the
+// packets for the TUN stay in the arena. Returns the handshake messages (views of their slots),
+// which the caller hands to the handshake path.
+export function decryptSlots(ctx: DeviceContext, now: number, count: number): { readonly datagram: Uint8Array; readonly from: Endpoint }[] {
+  ctx.deps.transport.decrypt(count);
+  const columns = enterVerdicts(ctx, count);
   const release = (keypair: Keypair): void => releaseKeypair(ctx, keypair);
-  const handshakes: number[] = [];
+  const handshakes: { readonly datagram: Uint8Array; readonly from: Endpoint }[] = [];
   try {
-    for (let index = 0; index < inputs.length; index++) {
-      const verdict = verdicts.verdict[index]!;
-      const peer = peerOf(ctx, verdicts.peer[index]!);
+    for (let index = 0; index < count; index++) {
+      const verdict = columns.verdict[index]!;
+      const peer = peerOf(ctx, columns.peer[index]!);
       const authentic = verdict === VERDICT_TO_TUN || verdict === VERDICT_KEEPALIVE || verdict === DROP_ALLOWED_IPS || verdict === DROP_BAD_INNER;
       if (verdict === VERDICT_HANDSHAKE) {
-        handshakes.push(index);
+        const offset = columns.inOffset[index]!;
+        handshakes.push({ datagram: ctx.deps.transport.arena.subarray(offset, offset + columns.inLength[index]!), from: columns.source[index]! });
         continue;
       }
       if (!authentic || peer === null) {
         drop(ctx, peer, verdictDropReason(verdict));
         continue;
       }
-      peer.stats.rxBytes += inputs[index]!.length;
-      if (peer.roaming) peer.endpoint = sources[index]!; // follow the latest authentic packet (§2.1)
-      if (receivedWithKeypair(peer, verdicts.keypair[index]!, ctx.deps.transport, release)) {
+      peer.stats.rxBytes += columns.inLength[index]!;
+      if (peer.roaming) peer.endpoint = columns.source[index]!; // follow the latest authentic packet (§2.1)
+      if (receivedWithKeypair(peer, columns.keypair[index]!, ctx.deps.transport, release)) {
         onHandshakeComplete(peer.timers);
         peer.stats.lastHandshakeWallMs = ctx.deps.wallClock();
         flushStaged(ctx, now, peer);
@@ -222,7 +235,7 @@ export function decryptSlots(
       onAuthenticatedPacketReceived(peer.timers);
       if (verdict === VERDICT_TO_TUN) {
         onDataReceived(peer.timers, now);
-        ctx.actions.push({ type: "tun", packet: output(ctx, verdicts, index, copyOut) });
+        writeInPlace(ctx, columns.outOffset[index]!, columns.outLength[index]!);
       } else if (verdict !== VERDICT_KEEPALIVE) {
         drop(ctx, peer, verdictDropReason(verdict));
       }

@@ -6,10 +6,21 @@
 import { KEYPAIR_SLOT_COUNT, MAX_PEERS } from "../dataplane/core-constants.js";
 import { REJECT_AFTER_TIME_MS, KEEPALIVE_TIMEOUT_MS, MAX_TIMER_HANDSHAKES, ZERO_KEY_MATERIAL_AFTER_MS } from "./constants.js";
 import { createCookieChecker } from "./cookie.js";
-import { discardPending, drop, noteDeadline, releaseKeypair, type DeviceAction, type DeviceContext, type DeviceDeps } from "./device-context.js";
+import {
+  createDeviceOutput,
+  discardPending,
+  drop,
+  noteDeadline,
+  releaseKeypair,
+  resetDeviceOutput,
+  type DeviceAction,
+  type DeviceContext,
+  type DeviceDeps,
+  type DeviceOutput,
+} from "./device-context.js";
 import { processHandshakeQueue, receiveHandshakeMessage } from "./device-handshake.js";
 import { sendInitiation } from "./device-initiation.js";
-import { decryptSlots, encryptSlots, inputSlots, sendKeepalive, type SlotInput } from "./device-transport.js";
+import { decryptSlots, describeDatagram, describeInput, encryptSlots, inputSlots, sendKeepalive } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
 import { createHandshakeBudget } from "./handshake-budget.js";
@@ -23,7 +34,7 @@ import { clearSessions, createPeer, expireKeypairs, nextKeypairExpiry, type Peer
 import { createSlotPool } from "./slot-pool.js";
 import { armTimer, expiredTimers, nextTimerDeadline, setPersistentKeepalive, stopAllTimers, type TimerName } from "./timers.js";
 
-export type { DeviceAction, DeviceDeps } from "./device-context.js";
+export type { DeviceAction, DeviceDeps, DeviceOutput, SlotList } from "./device-context.js";
 
 export const DEFAULT_MTU = 1420;
 
@@ -94,10 +105,11 @@ export interface Device {
   readonly privateKey: Uint8Array | null;
   readonly batchLayout: DeviceBatchLayout;
   // `count` TUN packets already in slots 0..count-1 (see DeviceBatchLayout), lengths[i] each.
-  handleTunBatch(now: number, lengths: ArrayLike<number>, count: number): DeviceAction[];
+  // The output is the device's own object, valid until the next call into the device.
+  handleTunBatch(now: number, lengths: ArrayLike<number>, count: number): DeviceOutput;
   // `count` datagrams already in slots 0..count-1, from sources[i]. A length of 0 marks a slot
   // the caller took out of the batch (a datagram of another protocol): skipped, not counted.
-  handleDatagramBatch(now: number, lengths: ArrayLike<number>, sources: readonly Endpoint[], count: number): DeviceAction[];
+  handleDatagramBatch(now: number, lengths: ArrayLike<number>, sources: readonly Endpoint[], count: number): DeviceOutput;
   // A datagram from the network. Returned bytes may be views into WASM memory, valid until the
   // next call into the device.
   handleDatagram(now: number, datagram: Uint8Array, from: Endpoint): DeviceAction[];
@@ -146,7 +158,8 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     }),
     drops: new Map(),
     cookieStats: { repliesSent: 0, repliesConsumed: 0, validMac2: 0 },
-    actions: [],
+    output: createDeviceOutput(deps.transport.capacity),
+    arenaOffset: deps.transport.arena.byteOffset,
     deadlineBound: Infinity,
   };
   const release = (keypair: Parameters<typeof releaseKeypair>[1]): void => releaseKeypair(ctx, keypair);
@@ -174,18 +187,17 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
   };
 
   const tunBatch = (now: number, lengths: ArrayLike<number>, count: number): void => {
-    const inputs: SlotInput[] = [];
+    let described = 0;
     for (let i = 0; i < count; i++) {
       const length = lengths[i]!;
       if (length > batchLayout.maxPacketBytes) drop(ctx, null, "tooLong");
-      else inputs.push({ offset: i * t.slotBytes, length });
+      else describeInput(ctx, described++, i * t.slotBytes, length);
     }
-    encryptSlots(ctx, now, inputs, false);
+    encryptSlots(ctx, now, described, true);
   };
 
   const datagramBatch = (now: number, lengths: ArrayLike<number>, sources: readonly Endpoint[], count: number): void => {
-    const inputs: SlotInput[] = [];
-    const from: Endpoint[] = [];
+    let described = 0;
     for (let i = 0; i < count; i++) {
       const length = lengths[i]!;
       if (length === 0) continue; // a slot the caller took out of the batch (STUN, disco, relay)
@@ -193,13 +205,9 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
         drop(ctx, null, "tooLong");
         continue;
       }
-      inputs.push({ offset: i * t.slotBytes, length });
-      from.push(sources[i]!);
+      describeDatagram(ctx, described++, i * t.slotBytes, length, sources[i]!);
     }
-    for (const index of decryptSlots(ctx, now, inputs, from, false)) {
-      const input = inputs[index]!;
-      receiveHandshakeMessage(ctx, now, t.arena.subarray(input.offset, input.offset + input.length), from[index]!);
-    }
+    for (const { datagram, from } of decryptSlots(ctx, now, described)) receiveHandshakeMessage(ctx, now, datagram, from);
     processHandshakeQueue(ctx, now);
   };
 
@@ -212,10 +220,19 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     return next;
   };
 
-  const collect = (work: () => void): DeviceAction[] => {
-    ctx.actions = [];
+  const collect = (work: () => void): DeviceOutput => {
+    resetDeviceOutput(ctx.output);
     work();
-    return ctx.actions;
+    return ctx.output;
+  };
+
+  // For calls that are not on the packet path: everything as actions, in-place packets as views.
+  const collectActions = (work: () => void): DeviceAction[] => {
+    const { actions, sends, tunWrites } = collect(work);
+    const view = (offset: number, length: number): Uint8Array => new Uint8Array(batchLayout.buffer, offset, length);
+    for (let i = 0; i < sends.count; i++) actions.push({ type: "send", to: sends.to[i]!, datagram: view(sends.offsets[i]!, sends.lengths[i]!) });
+    for (let i = 0; i < tunWrites.count; i++) actions.push({ type: "tun", packet: view(tunWrites.offsets[i]!, tunWrites.lengths[i]!) });
+    return actions;
   };
 
   // The static-static DH, computed once per peer, is a secret as long-lived as our static
@@ -289,21 +306,21 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     },
 
     handleDatagram: (now, datagram, from) =>
-      collect(() => {
+      collectActions(() => {
         if (datagram.length > t.slotBytes) return drop(ctx, null, "tooLong");
         t.arena.set(datagram, 0);
         datagramBatch(now, [datagram.length], [from], 1);
       }),
 
     handleTunPacket: (now, packet) =>
-      collect(() => {
+      collectActions(() => {
         if (packet.length > batchLayout.maxPacketBytes) return drop(ctx, null, "tooLong");
         t.arena.set(packet, t.headerBytes);
         tunBatch(now, [packet.length], 1);
       }),
 
     handleTick: (now) =>
-      collect(() => {
+      collectActions(() => {
         ctx.rateLimiter.prune(now);
         processHandshakeQueue(ctx, now);
         for (const peer of ctx.peersById.values()) {
@@ -344,7 +361,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     },
 
     upsertPeer: (now, settings) =>
-      collect(() => {
+      collectActions(() => {
         requireKey("publicKey", settings.publicKey);
         if (settings.presharedKey) requireKey("presharedKey", settings.presharedKey);
         if (settings.endpoint && parseIpAddress(settings.endpoint.host) === null) {

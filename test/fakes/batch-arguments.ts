@@ -9,3 +9,12 @@ export function checkBatch(buffer: ArrayBuffer, byteOffset: number, stride: numb
     throw Object.assign(new RangeError("the batch does not fit the buffer"), { code: "ERANGE" });
   }
 }
+
+// Packet i of a batch given by place (writeSlots, sendSlots), checked as the addon's
+// gather_slots checks it.
+export function slotView(buffer: ArrayBuffer, offset: number, length: number): Uint8Array {
+  if (offset > buffer.byteLength || length > buffer.byteLength - offset) {
+    throw Object.assign(new RangeError("a packet lies outside its buffer"), { code: "ERANGE" });
+  }
+  return new Uint8Array(buffer, offset, length);
+}

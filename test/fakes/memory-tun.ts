@@ -4,12 +4,12 @@
 // (test/io/tun.contract.ts) hold it to what the real TUN does:
 //   - readBatch copies packet i to byteOffset + i * stride; a packet longer than maxLength is
 //     cut to maxLength, and its length says maxLength (read(2) on a TUN truncates silently);
-//   - write() counts the packets taken; one that is not IPv4 or IPv6 is refused (the kernel's
+//   - write() and writeSlots() count the packets taken; one that is not IPv4 or IPv6 is refused (the kernel's
 //     EINVAL), the rest of the batch still goes;
 //   - once removed, readiness fires once and readBatch returns -EBADFD, write takes nothing.
 
 import type { Tun } from "../../src/io/tun.js";
-import { checkBatch } from "./batch-arguments.js";
+import { checkBatch, slotView } from "./batch-arguments.js";
 import { createReadiness } from "./readiness.js";
 
 export const EBADFD = 77;
@@ -69,6 +69,9 @@ export function createMemoryTun(name = "mgmem0"): MemoryTun {
         lengths[read] = length;
       }
       return read;
+    },
+    writeSlots(buffer, offsets, lengths, count) {
+      return this.write(Array.from({ length: count }, (_, i) => slotView(buffer, offsets[i]!, lengths[i]!)));
     },
     write(packets) {
       if (removed || closed) return 0;

@@ -14,7 +14,7 @@
 import type { Endpoint } from "../../src/net/endpoint.js";
 import { formatIpAddress, parseIpAddress } from "../../src/net/ip-prefix.js";
 import type { UdpSocket, UdpSockets } from "../../src/io/udp.js";
-import { checkBatch } from "./batch-arguments.js";
+import { checkBatch, slotView } from "./batch-arguments.js";
 import { createReadiness } from "./readiness.js";
 
 export interface Datagram {
@@ -101,6 +101,9 @@ export class MemoryUdpNetwork {
       },
       get waiting() {
         return sockets.reduce((sum, socket) => sum + socket.queue.length, 0);
+      },
+      sendSlots(buffer, offsets, lengths, to, count) {
+        return this.send(Array.from({ length: count }, (_, i) => slotView(buffer, offsets[i]!, lengths[i]!)), to.slice(0, count));
       },
       send: (datagrams, to) => {
         if (closed) return 0;

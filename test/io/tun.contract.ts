@@ -107,6 +107,20 @@ export function describeTunContract(name: string, open: () => Promise<TunHarness
       assert.deepEqual(sorted(await h.received(2)), sorted([first, second]));
     });
 
+    test("writes packets given by place (writeSlots) from where they lie; one outside the buffer is refused", async () => {
+      const h = await start();
+      const payloads = [payload(64, 3), payload(1200, 4), payload(300, 5)];
+      const packets = payloads.map((bytes) => ipv4UdpPacket(h.peer, 4000, h.local, h.localPort, bytes));
+      const buffer = new ArrayBuffer(4096);
+      const offsets = Uint32Array.of(7, 100, 2000);
+      const lengths = Uint32Array.from(packets, (packet) => packet.length);
+      packets.forEach((packet, i) => new Uint8Array(buffer, offsets[i], packet.length).set(packet));
+      assert.equal(h.tun.writeSlots(buffer, offsets, lengths, packets.length), packets.length);
+      assert.deepEqual(sorted(await h.received(3)), sorted(payloads));
+      const outside = { name: "RangeError", code: "ERANGE" };
+      assert.throws(() => h.tun.writeSlots(buffer, Uint32Array.of(4000), Uint32Array.of(200), 1), outside);
+    });
+
     test("the newest readiness callback replaces the previous one", async () => {
       const h = await start();
       let replaced = 0;

@@ -149,6 +149,30 @@ export function describeUdpContract(name: string, harness: UdpHarness, needs: Re
       assert.deepEqual(items.map((item) => item.bytes), datagrams);
     });
 
+    test("datagrams given by place (sendSlots) leave from where they lie, each to its own destination, past a native batch; one outside the buffer is refused", async () => {
+      const [a, b, c] = [open(), open(), open()];
+      const toB: Endpoint = { host: harness.address(4), port: b.port };
+      const toC: Endpoint = { host: harness.address(4), port: c.port };
+      const count = 137;
+      const buffer = new ArrayBuffer(count * 64 + 16);
+      const offsets = new Uint32Array(count);
+      const lengths = new Uint32Array(count);
+      const datagrams = Array.from({ length: count }, (_, i) => datagram(8 + (i % 40), i));
+      datagrams.forEach((bytes, i) => {
+        offsets[i] = i * 64 + (i % 5); // anywhere in the buffer, not on a stride
+        lengths[i] = bytes.length;
+        new Uint8Array(buffer, offsets[i], bytes.length).set(bytes);
+      });
+      const to = datagrams.map((_, i) => (i % 2 === 0 ? toB : toC));
+      const atB = receive(socketOf(b, 4), Math.ceil(count / 2), createSlots(0, 64, 64, 64));
+      const atC = receive(socketOf(c, 4), Math.floor(count / 2), createSlots(0, 64, 64, 64));
+      assert.equal(a.sendSlots(buffer, offsets, lengths, to, count), count);
+      assert.deepEqual((await atB).items.map((item) => item.bytes), datagrams.filter((_, i) => i % 2 === 0));
+      assert.deepEqual((await atC).items.map((item) => item.bytes), datagrams.filter((_, i) => i % 2 === 1));
+      const outside = { name: "RangeError", code: "ERANGE" };
+      assert.throws(() => a.sendSlots(buffer, Uint32Array.of(buffer.byteLength - 10), Uint32Array.of(20), [toB], 1), outside);
+    });
+
     test("a datagram too big for UDP is skipped; the rest of the batch goes", async () => {
       const [a, b] = [open(), open()];
       const to: Endpoint = { host: harness.address(4), port: b.port };

@@ -17,7 +17,7 @@ import { decodeCookieReply, INITIATION_BYTES, MAC_BYTES, MESSAGE_COOKIE_REPLY, M
 import { createFastestX25519, type X25519 } from "../../src/wireguard/x25519.js";
 import { ipv4Packet, payloadOf } from "../fakes/ip-packets.js";
 import { createSeededRandom } from "../fakes/seeded-random.js";
-import { TestMesh, type TestNode } from "./device-pair.js";
+import { outputActions, TestMesh, type TestNode } from "./device-pair.js";
 
 const attacker: Endpoint = { host: "203.0.113.66", port: 4444 };
 const NO_RATE_TRIGGER = { handshakesPerSecondUnderLoad: 1_000_000_000 };
@@ -56,7 +56,7 @@ function batch(device: Device, now: number, messages: readonly Uint8Array[], fro
   const layout = device.batchLayout;
   const arena = new Uint8Array(layout.buffer);
   messages.forEach((message, i) => arena.set(message, layout.arenaOffset + i * layout.slotBytes));
-  return device.handleDatagramBatch(now, messages.map((m) => m.length), messages.map(() => from), messages.length);
+  return outputActions(device, device.handleDatagramBatch(now, messages.map((m) => m.length), messages.map(() => from), messages.length));
 }
 
 // Runs the device's due work until nothing is queued; returns the time it got to.

@@ -3,7 +3,7 @@
 
 import { createDataplane, type Dataplane } from "../../src/dataplane/dataplane.js";
 import { compileCryptoWasm, type CompiledCryptoWasm } from "../../src/dataplane/crypto-wasm.js";
-import { createDevice, type Device, type DeviceOptions } from "../../src/wireguard/device.js";
+import { createDevice, type Device, type DeviceAction, type DeviceOptions, type DeviceOutput } from "../../src/wireguard/device.js";
 import type { Endpoint } from "../../src/net/endpoint.js";
 import { parseIpPrefix, type IpPrefix } from "../../src/net/ip-prefix.js";
 import { clampPrivateKey, createFastestX25519, type X25519 } from "../../src/wireguard/x25519.js";
@@ -88,4 +88,16 @@ export class TestMesh {
     this.introduce(b, a);
     return [a, b];
   }
+}
+
+// A batch call's output as actions (copies), in the order the packet loop sends them: the
+// actions, then the datagrams and TUN packets listed by place.
+export function outputActions(device: Device, output: DeviceOutput): DeviceAction[] {
+  const bytes = (offset: number, length: number): Uint8Array => new Uint8Array(device.batchLayout.buffer, offset, length).slice();
+  const { sends, tunWrites } = output;
+  return [
+    ...output.actions,
+    ...Array.from({ length: sends.count }, (_, i): DeviceAction => ({ type: "send", to: sends.to[i]!, datagram: bytes(sends.offsets[i]!, sends.lengths[i]!) })),
+    ...Array.from({ length: tunWrites.count }, (_, i): DeviceAction => ({ type: "tun", packet: bytes(tunWrites.offsets[i]!, tunWrites.lengths[i]!) })),
+  ];
 }

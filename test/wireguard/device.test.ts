@@ -7,7 +7,7 @@ import { REJECT_AFTER_TIME_MS, REKEY_AFTER_TIME_MS } from "../../src/wireguard/c
 import { MESSAGE_COOKIE_REPLY, MESSAGE_INITIATION, MESSAGE_RESPONSE, MESSAGE_TRANSPORT } from "../../src/wireguard/messages.js";
 import { ipv4Packet, ipv6Packet, payloadOf } from "../fakes/ip-packets.js";
 import type { DeviceAction } from "../../src/wireguard/device.js";
-import { TestMesh, type TestNode } from "./device-pair.js";
+import { outputActions, TestMesh, type TestNode } from "./device-pair.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -110,8 +110,8 @@ describe("device: peers whose path a layer above chooses", () => {
   test("a slot of length 0 in a datagram batch is skipped and not counted (the caller took it)", () => {
     const mesh = new TestMesh(42);
     const [a] = mesh.pair();
-    const actions = a.device.handleDatagramBatch(0, [0, 0], [{ host: "192.0.2.9", port: 1 }, { host: "192.0.2.9", port: 1 }], 2);
-    assert.deepEqual(actions, []);
+    const output = a.device.handleDatagramBatch(0, [0, 0], [{ host: "192.0.2.9", port: 1 }, { host: "192.0.2.9", port: 1 }], 2);
+    assert.deepEqual(outputActions(a.device, output), []);
     assert.deepEqual(a.device.drops(), {});
   });
 });
@@ -137,7 +137,7 @@ describe("device: a batch whose verdicts start another batch", () => {
     const layout = b.device.batchLayout;
     const arena = new Uint8Array(layout.buffer, layout.arenaOffset);
     transport.forEach((datagram, i) => arena.set(datagram, i * layout.slotBytes));
-    const actions = b.device.handleDatagramBatch(now, transport.map((datagram) => datagram.length), transport.map(() => fromA), transport.length);
+    const actions = outputActions(b.device, b.device.handleDatagramBatch(now, transport.map((datagram) => datagram.length), transport.map(() => fromA), transport.length));
     const delivered = actions.flatMap((action) => (action.type === "tun" ? [decoder.decode(payloadOf(action.packet))] : []));
     assert.deepEqual(delivered, ["a0", "a1", "a2", "a3"]);
     assert.equal(sends(actions).length, 3, "b's staged packets went out");

@@ -29,6 +29,14 @@ int get_arraybuffer(napi_env env, napi_value value, uint8_t** data, size_t* leng
 int get_bytes(napi_env env, napi_value value, uint8_t** data, size_t* length);
 napi_value number(napi_env env, int64_t value);
 
+// Packets to send or write, given one of two ways, gathered as pointers and lengths (at most
+// `max`). Returns how many, or -1 with `usage` thrown.
+// - views: an array of Uint8Arrays (argv[0]);
+// - slots: by place, (buffer: ArrayBuffer, offsets: Uint32Array, lengths: Uint32Array, count)
+//   in argv[0..3], each packet checked to lie inside the buffer.
+int gather_views(napi_env env, napi_value array, uint32_t max, uint8_t** bytes, size_t* lengths, const char* usage);
+int gather_slots(napi_env env, napi_value* argv, uint32_t max, uint8_t** bytes, size_t* lengths, const char* usage);
+
 // The arguments every batched read shares: (fd, buffer, byteOffset, stride, count, maxLength,
 // lengths), checked so the whole batch fits the buffer. Returns 0 (and throws) if not.
 typedef struct {
@@ -48,6 +56,7 @@ void* get_only_handle(napi_env env, napi_callback_info info, const char* usage);
 napi_value tun_open(napi_env env, napi_callback_info info);
 napi_value tun_read(napi_env env, napi_callback_info info);
 napi_value tun_write(napi_env env, napi_callback_info info);
+napi_value tun_write_slots(napi_env env, napi_callback_info info);
 napi_value tun_pending(napi_env env, napi_callback_info info);
 napi_value tun_stats(napi_env env, napi_callback_info info);
 napi_value udp_open(napi_env env, napi_callback_info info);
@@ -55,6 +64,7 @@ napi_value udp_set_mark(napi_env env, napi_callback_info info);
 napi_value udp_recv(napi_env env, napi_callback_info info);
 napi_value udp_pending(napi_env env, napi_callback_info info);
 napi_value udp_send(napi_env env, napi_callback_info info);
+napi_value udp_send_slots(napi_env env, napi_callback_info info);
 napi_value watch(napi_env env, napi_callback_info info);
 napi_value unwatch(napi_env env, napi_callback_info info);
 

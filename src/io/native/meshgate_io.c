@@ -72,6 +72,46 @@ int get_bytes(napi_env env, napi_value value, uint8_t** data, size_t* length) {
   return 1;
 }
 
+int gather_views(napi_env env, napi_value array, uint32_t max, uint8_t** bytes, size_t* lengths, const char* usage) {
+  uint32_t count;
+  if (napi_get_array_length(env, array, &count) != napi_ok || count > max) {
+    napi_throw_error(env, "EINVAL", usage);
+    return -1;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    napi_value element;
+    if (napi_get_element(env, array, i, &element) != napi_ok || !get_bytes(env, element, &bytes[i], &lengths[i])) {
+      napi_throw_error(env, "EINVAL", usage);
+      return -1;
+    }
+  }
+  return (int)count;
+}
+
+int gather_slots(napi_env env, napi_value* argv, uint32_t max, uint8_t** bytes, size_t* lengths, const char* usage) {
+  uint8_t* data;
+  size_t data_length, offsets_count, lengths_count;
+  napi_typedarray_type offsets_type, lengths_type;
+  uint32_t *offsets, *sizes, count;
+  if (!get_arraybuffer(env, argv[0], &data, &data_length) ||
+      napi_get_typedarray_info(env, argv[1], &offsets_type, &offsets_count, (void**)&offsets, NULL, NULL) != napi_ok ||
+      napi_get_typedarray_info(env, argv[2], &lengths_type, &lengths_count, (void**)&sizes, NULL, NULL) != napi_ok ||
+      offsets_type != napi_uint32_array || lengths_type != napi_uint32_array || !get_u32(env, argv[3], &count) || count > max ||
+      count > offsets_count || count > lengths_count) {
+    napi_throw_error(env, "EINVAL", usage);
+    return -1;
+  }
+  for (uint32_t i = 0; i < count; i++) {
+    if ((size_t)offsets[i] > data_length || (size_t)sizes[i] > data_length - offsets[i]) {
+      napi_throw_range_error(env, "ERANGE", "a packet lies outside its buffer");
+      return -1;
+    }
+    bytes[i] = data + offsets[i];
+    lengths[i] = sizes[i];
+  }
+  return (int)count;
+}
+
 napi_value number(napi_env env, int64_t value) {
   napi_value result;
   napi_create_int64(env, value, &result);
@@ -145,6 +185,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"tunOpen", NULL, tun_open, NULL, NULL, NULL, napi_default, NULL},
       {"tunRead", NULL, tun_read, NULL, NULL, NULL, napi_default, NULL},
       {"tunWrite", NULL, tun_write, NULL, NULL, NULL, napi_default, NULL},
+      {"tunWriteSlots", NULL, tun_write_slots, NULL, NULL, NULL, napi_default, NULL},
       {"tunPending", NULL, tun_pending, NULL, NULL, NULL, napi_default, NULL},
       {"tunStats", NULL, tun_stats, NULL, NULL, NULL, napi_default, NULL},
       {"udpOpen", NULL, udp_open, NULL, NULL, NULL, napi_default, NULL},
@@ -152,6 +193,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"udpRecv", NULL, udp_recv, NULL, NULL, NULL, napi_default, NULL},
       {"udpPending", NULL, udp_pending, NULL, NULL, NULL, napi_default, NULL},
       {"udpSend", NULL, udp_send, NULL, NULL, NULL, napi_default, NULL},
+      {"udpSendSlots", NULL, udp_send_slots, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, close_fd, NULL, NULL, NULL, napi_default, NULL},
       {"watch", NULL, watch, NULL, NULL, NULL, napi_default, NULL},
       {"unwatch", NULL, unwatch, NULL, NULL, NULL, napi_default, NULL},

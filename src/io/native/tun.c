@@ -319,45 +319,56 @@ static void coalesce(writer_t* w, int32_t index) {
   if (segment.push) flush_group(w, w->open - 1);
 }
 
-// tunWrite(handle, packets: Uint8Array[]) → packets written. A packet the kernel refuses (for
-// example malformed) is skipped, not fatal. With offloads, the headers of packets that were
-// coalesced are rewritten in place (the caller is done with them).
-napi_value tun_write(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  uint32_t count;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  static const char usage[] = "tunWrite(handle, packets)";
-  if (argc < 2) {
-    napi_throw_error(env, "EINVAL", usage);
-    return NULL;
-  }
-  tun_t* tun = get_handle(env, argv[0], usage);
-  if (tun == NULL) return NULL;
-  if (napi_get_array_length(env, argv[1], &count) != napi_ok) {
-    napi_throw_error(env, "EINVAL", usage);
-    return NULL;
-  }
-  uint8_t* bytes[WRITE_CHUNK];
-  size_t lengths[WRITE_CHUNK];
+// Writes `count` packets (at most WRITE_CHUNK); returns how many the kernel took. A packet the
+// kernel refuses (for example malformed) is skipped, not fatal. With offloads, the headers of
+// packets that were coalesced are rewritten in place (the caller is done with them).
+static uint32_t write_packets(tun_t* tun, uint8_t** bytes, size_t* lengths, int32_t count) {
   int32_t next[WRITE_CHUNK];
   writer_t writer = {.tun = tun, .bytes = bytes, .lengths = lengths, .next = next, .open = 0, .written = 0};
-  for (uint32_t start = 0; start < count; start += WRITE_CHUNK) {
-    int32_t chunk = 0;
-    for (uint32_t i = start; i < count && i < start + WRITE_CHUNK; i++) {
-      napi_value element;
-      if (napi_get_element(env, argv[1], i, &element) != napi_ok || !get_bytes(env, element, &bytes[chunk], &lengths[chunk])) continue;
-      next[chunk] = -1;
-      chunk++;
+  for (int32_t i = 0; i < count; i++) {
+    next[i] = -1;
+    if (!tun->vnet) {
+      if (write(tun->fd, bytes[i], lengths[i]) == (ssize_t)lengths[i]) writer.written++;
+    } else {
+      coalesce(&writer, i);
     }
-    for (int32_t i = 0; i < chunk; i++) {
-      if (!tun->vnet) {
-        if (write(tun->fd, bytes[i], lengths[i]) == (ssize_t)lengths[i]) writer.written++;
-      } else {
-        coalesce(&writer, i);
-      }
-    }
-    flush_all(&writer);
   }
-  return number(env, writer.written);
+  flush_all(&writer);
+  return writer.written;
+}
+
+// tunWrite(handle, packets: Uint8Array[] (at most 256)) → packets written (see write_packets).
+napi_value tun_write(napi_env env, napi_callback_info info) {
+  static const char usage[] = "tunWrite(handle, packets (at most 256))";
+  size_t argc = 2;
+  napi_value argv[2];
+  uint8_t* bytes[WRITE_CHUNK];
+  size_t lengths[WRITE_CHUNK];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t* tun = argc < 2 ? NULL : get_handle(env, argv[0], usage);
+  if (tun == NULL) {
+    if (argc < 2) napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  int count = gather_views(env, argv[1], WRITE_CHUNK, bytes, lengths, usage);
+  return count < 0 ? NULL : number(env, write_packets(tun, bytes, lengths, count));
+}
+
+// tunWriteSlots(handle, buffer, offsets: Uint32Array, lengths: Uint32Array, count): the same for
+// packets given by place (lengths[i] bytes at offsets[i] of buffer), so the caller makes no view
+// per packet.
+napi_value tun_write_slots(napi_env env, napi_callback_info info) {
+  static const char usage[] = "tunWriteSlots(handle, buffer, offsets, lengths, count (at most 256))";
+  size_t argc = 5;
+  napi_value argv[5];
+  uint8_t* bytes[WRITE_CHUNK];
+  size_t lengths[WRITE_CHUNK];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  tun_t* tun = argc < 5 ? NULL : get_handle(env, argv[0], usage);
+  if (tun == NULL) {
+    if (argc < 5) napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  int count = gather_slots(env, argv + 1, WRITE_CHUNK, bytes, lengths, usage);
+  return count < 0 ? NULL : number(env, write_packets(tun, bytes, lengths, count));
 }

@@ -336,36 +336,14 @@ static uint32_t plan_messages(send_plan_t* plan, uint8_t** bytes, size_t* length
   return messages;
 }
 
-// udpSend(fd, datagrams: Uint8Array[], destinations: Uint8Array, gso = true) → datagrams handed
-// to the kernel, with sendmmsg (retried past a datagram the kernel refuses, e.g. no route),
-// using UDP GSO where it can unless `gso` is false.
-napi_value udp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  int32_t fd;
-  uint32_t count;
-  uint8_t* destinations;
-  size_t destinations_length;
-  bool gso = true;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || !get_int(env, argv[0], &fd) || napi_get_array_length(env, argv[1], &count) != napi_ok ||
-      !get_bytes(env, argv[2], &destinations, &destinations_length) || count > MAX_BATCH ||
-      destinations_length < (size_t)count * ADDRESS_RECORD_BYTES || (argc >= 4 && napi_get_value_bool(env, argv[3], &gso) != napi_ok)) {
-    napi_throw_error(env, "EINVAL", "udpSend(fd, datagrams (at most 128), destinations, gso)");
-    return NULL;
-  }
+// Hands `count` datagrams to the kernel with sendmmsg (retried past a datagram the kernel
+// refuses, e.g. no route), using UDP GSO where it can unless `gso` is false. Returns how many
+// were handed over.
+static uint32_t send_datagrams(int32_t fd, uint8_t** bytes, size_t* lengths, const uint8_t* destinations, uint32_t count, bool gso) {
   static send_plan_t plan;  // N-API calls come from the one JavaScript thread
-  uint8_t* bytes[MAX_BATCH];
-  size_t lengths[MAX_BATCH];
   const uint8_t* records[MAX_BATCH];
-  uint32_t prepared = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    napi_value element;
-    if (napi_get_element(env, argv[1], i, &element) != napi_ok || !get_bytes(env, element, &bytes[prepared], &lengths[prepared])) continue;
-    records[prepared] = destinations + (size_t)i * ADDRESS_RECORD_BYTES;
-    prepared++;
-  }
-  uint32_t messages = plan_messages(&plan, bytes, lengths, records, 0, prepared, gso && !gso_refused);
+  for (uint32_t i = 0; i < count; i++) records[i] = destinations + (size_t)i * ADDRESS_RECORD_BYTES;
+  uint32_t messages = plan_messages(&plan, bytes, lengths, records, 0, count, gso && !gso_refused);
   uint32_t sent = 0, next = 0;
   while (next < messages) {
     int n = sendmmsg(fd, plan.messages + next, messages - next, MSG_DONTWAIT);
@@ -376,11 +354,71 @@ napi_value udp_send(napi_env env, napi_callback_info info) {
       break;  // socket buffer full: the rest is lost, as on any congested link
     } else if (plan.messages[next].msg_hdr.msg_iovlen > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
       gso_refused = 1;  // this kernel or device cannot: from here on, one datagram per message
-      messages = plan_messages(&plan, bytes, lengths, records, plan.first_datagram[next], prepared, 0);
+      messages = plan_messages(&plan, bytes, lengths, records, plan.first_datagram[next], count, 0);
       next = 0;
     } else {
       next++;  // this message failed (unreachable, too big…): skip it, keep the batch
     }
   }
-  return number(env, sent);
+  return sent;
+}
+
+// The destinations record array and the gso flag that follow the datagrams in both calls.
+static int get_send_tail(napi_env env, napi_value* argv, size_t argc, size_t first, uint32_t count, uint8_t** destinations, bool* gso) {
+  size_t destinations_length;
+  *gso = true;
+  return argc > first && get_bytes(env, argv[first], destinations, &destinations_length) &&
+         destinations_length >= (size_t)count * ADDRESS_RECORD_BYTES &&
+         (argc <= first + 1 || napi_get_value_bool(env, argv[first + 1], gso) == napi_ok);
+}
+
+// udpSend(fd, datagrams: Uint8Array[], destinations: Uint8Array, gso = true) → datagrams handed
+// to the kernel (see send_datagrams).
+napi_value udp_send(napi_env env, napi_callback_info info) {
+  static const char usage[] = "udpSend(fd, datagrams (at most 128), destinations, gso)";
+  size_t argc = 4;
+  napi_value argv[4];
+  int32_t fd;
+  uint8_t* bytes[MAX_BATCH];
+  size_t lengths[MAX_BATCH];
+  uint8_t* destinations;
+  bool gso;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3 || !get_int(env, argv[0], &fd)) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  int count = gather_views(env, argv[1], MAX_BATCH, bytes, lengths, usage);
+  if (count < 0) return NULL;
+  if (!get_send_tail(env, argv, argc, 2, (uint32_t)count, &destinations, &gso)) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  return number(env, send_datagrams(fd, bytes, lengths, destinations, (uint32_t)count, gso));
+}
+
+// udpSendSlots(fd, buffer, offsets: Uint32Array, lengths: Uint32Array, count, destinations,
+// gso = true): the same for datagrams given by place (lengths[i] bytes at offsets[i] of
+// buffer), so the caller makes no view per datagram.
+napi_value udp_send_slots(napi_env env, napi_callback_info info) {
+  static const char usage[] = "udpSendSlots(fd, buffer, offsets, lengths, count (at most 128), destinations, gso)";
+  size_t argc = 7;
+  napi_value argv[7];
+  int32_t fd;
+  uint8_t* bytes[MAX_BATCH];
+  size_t lengths[MAX_BATCH];
+  uint8_t* destinations;
+  bool gso;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6 || !get_int(env, argv[0], &fd)) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  int count = gather_slots(env, argv + 1, MAX_BATCH, bytes, lengths, usage);
+  if (count < 0) return NULL;
+  if (!get_send_tail(env, argv, argc, 5, (uint32_t)count, &destinations, &gso)) {
+    napi_throw_error(env, "EINVAL", usage);
+    return NULL;
+  }
+  return number(env, send_datagrams(fd, bytes, lengths, destinations, (uint32_t)count, gso));
 }
