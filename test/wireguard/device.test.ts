@@ -145,6 +145,36 @@ describe("device: a batch whose verdicts start another batch", () => {
   });
 });
 
+describe("device: a batch's packets stay in the arena", () => {
+  test("sealed datagrams and opened packets are listed by place, not as actions, and arrive", () => {
+    const mesh = new TestMesh(45);
+    const [a, b] = mesh.pair();
+    const now = 0;
+    const fromA = { host: "192.0.2.1", port: 51820 };
+    const [initiation] = a.device.handleTunPacket(now, ipv4Packet(a.address4, b.address4, encoder.encode("first")));
+    assert.equal(initiation?.type, "send");
+    const [response] = b.device.handleDatagram(now, (initiation as { datagram: Uint8Array }).datagram.slice(), fromA);
+    const released = a.device.handleDatagram(now, (response as { datagram: Uint8Array }).datagram.slice(), { host: "192.0.2.2", port: 51820 });
+    for (const action of released) if (action.type === "send") b.device.handleDatagram(now, action.datagram.slice(), fromA);
+
+    const texts = ["p0", "p1", "p2"];
+    const aLayout = a.device.batchLayout;
+    texts.forEach((text, i) => new Uint8Array(aLayout.buffer).set(ipv4Packet(a.address4, b.address4, encoder.encode(text)), aLayout.arenaOffset + i * aLayout.slotBytes + aLayout.headerBytes));
+    const sealed = a.device.handleTunBatch(now, texts.map((text) => ipv4Packet(a.address4, b.address4, encoder.encode(text)).length), texts.length);
+    assert.equal(sealed.actions.length, 0);
+    assert.equal(sealed.sends.count, 3);
+    const datagrams = outputActions(a.device, sealed).map((action) => (action.type === "send" ? action.datagram : new Uint8Array(0)));
+
+    const bLayout = b.device.batchLayout;
+    datagrams.forEach((datagram, i) => new Uint8Array(bLayout.buffer).set(datagram, bLayout.arenaOffset + i * bLayout.slotBytes));
+    const opened = b.device.handleDatagramBatch(now, datagrams.map((datagram) => datagram.length), datagrams.map(() => fromA), datagrams.length);
+    assert.equal(opened.actions.length, 0);
+    assert.equal(opened.tunWrites.count, 3);
+    const delivered = outputActions(b.device, opened).map((action) => (action.type === "tun" ? decoder.decode(payloadOf(action.packet)) : ""));
+    assert.deepEqual(delivered, texts);
+  });
+});
+
 describe("device: timers and rekeying", () => {
   test("continuous traffic across several REKEY_AFTER_TIME periods loses no packet; only the initiator re-keys", () => {
     const mesh = new TestMesh(5);
