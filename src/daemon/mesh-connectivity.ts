@@ -140,11 +140,15 @@ export function createMeshConnectivity(deps: MeshConnectivityDeps): MeshConnecti
       execute(engine.handleDatagram(now, arena.slice(offset, offset + length), from));
       return "taken";
     },
-    route(to, datagram) {
+    route(to, buffer, offset, length) {
       const peerKey = peerEndpoints.peerOf(to);
-      if (peerKey === null) return null;
-      const actions = engine.sendWireGuard(monotonicMs(), peerKey, datagram);
-      // The common case, a direct path or a UDP relay: one datagram into the loop's batch.
+      if (peerKey === null) return to;
+      const now = monotonicMs();
+      // The common case, a direct path: the same bytes, to the path's address (nothing made).
+      const direct = engine.directWireGuard(now, peerKey);
+      if (direct !== null) return direct;
+      const actions = engine.sendWireGuard(now, peerKey, new Uint8Array(buffer, offset, length));
+      // A UDP relay: one (wrapped) datagram into the loop's batch.
       if (actions.length === 1 && actions[0]!.type === "sendUdp") return { to: actions[0]!.to, datagram: actions[0]!.datagram };
       execute(actions);
       return "taken";

@@ -53,12 +53,18 @@ export interface SideChannel {
   //   { length, from }: WireGuard carried inside another protocol (a relay frame), moved by the
   //     side channel to the slot's start: `length` bytes for the device, as if from `from`.
   take(arena: Uint8Array, offset: number, length: number, from: Endpoint): "taken" | { readonly length: number; readonly from: Endpoint } | null;
-  // A send the device asked for, to `to`. null: not an endpoint the side channel owns (it
-  // recognises them by identity), the loop sends it as is. Otherwise where it really goes: a
-  // datagram and an address the loop sends with the rest of its batch (one sendmmsg), or
-  // "taken" when the side channel sent it its own way (before returning: the bytes may be a
-  // view into the arena).
-  route(to: Endpoint, datagram: Uint8Array): { readonly to: Endpoint; readonly datagram: Uint8Array } | "taken" | null;
+  // A send the device asked for: `length` bytes at `offset` of `buffer`, to `to` (read during
+  // the call only). Returns where they really go:
+  //   an Endpoint: these bytes, to that address (`to` itself when it is not an endpoint the side
+  //     channel owns — it recognises them by identity — or a peer's direct path);
+  //   { to, datagram }: other bytes (wrapped for a relay), sent with the rest of the batch;
+  //   "taken": the side channel sent it its own way (a TCP relay) or dropped it.
+  route(to: Endpoint, buffer: ArrayBuffer, offset: number, length: number): Endpoint | RoutedDatagram | "taken";
+}
+
+export interface RoutedDatagram {
+  readonly to: Endpoint;
+  readonly datagram: Uint8Array;
 }
 
 // The loop owns the UDP sockets it is given (and those that replace them): stop() closes them.
@@ -89,28 +95,22 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   let timerAt = Infinity;
   let running = false;
 
-  // Sends from the arena that a side channel left as they were (see executeOutput).
-  const kept = { count: 0, offsets: new Uint32Array(layout.maxBatch * 2), lengths: new Uint32Array(layout.maxBatch * 2), to: new Array<Endpoint>(layout.maxBatch * 2) };
-
-  // Queues a datagram for this turn's sendmmsg, through the side channel if there is one;
-  // false if it is not an endpoint the side channel owns (the caller sends it as it is).
-  const routeThroughSideChannel = (to: Endpoint, datagram: Uint8Array): boolean => {
-    const routed = deps.sideChannel?.route(to, datagram) ?? null;
-    if (routed === null) return false;
-    if (routed !== "taken") {
-      datagrams.push(routed.datagram);
-      destinations.push(routed.to);
-    }
-    return true;
-  };
+  // The sends from the arena, after the side channel chose their destinations.
+  const routedSends = { count: 0, offsets: new Uint32Array(layout.maxBatch * 2), lengths: new Uint32Array(layout.maxBatch * 2), to: new Array<Endpoint>(layout.maxBatch * 2) };
 
   const executeActions = (actions: DeviceAction[]): void => {
+    const side = deps.sideChannel;
     for (const action of actions) {
-      if (action.type === "tun") packets.push(action.packet);
-      else if (!routeThroughSideChannel(action.to, action.datagram)) {
-        datagrams.push(action.datagram);
-        destinations.push(action.to);
+      if (action.type === "tun") {
+        packets.push(action.packet);
+        continue;
       }
+      const { datagram } = action;
+      const routed = side === undefined ? action.to : side.route(action.to, datagram.buffer as ArrayBuffer, datagram.byteOffset, datagram.length);
+      if (routed === "taken") continue;
+      const wrapped = "datagram" in routed;
+      datagrams.push(wrapped ? routed.datagram : datagram);
+      destinations.push(wrapped ? routed.to : routed);
     }
   };
 
@@ -130,20 +130,27 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
 
   const executeOutput = (output: DeviceOutput): void => {
     executeActions(output.actions);
-    const { sends, tunWrites } = output;
-    if (deps.sideChannel === undefined) {
-      if (sends.count > 0) deps.udp.sendSlots(layout.buffer, sends.offsets, sends.lengths, sends.to, sends.count);
-    } else {
+    const { tunWrites } = output;
+    let sends = output.sends;
+    const side = deps.sideChannel;
+    if (side !== undefined) {
       // The side channel sees every send (a mesh peer's endpoint stands for its path).
-      kept.count = 0;
+      routedSends.count = 0;
       for (let i = 0; i < sends.count; i++) {
-        if (routeThroughSideChannel(sends.to[i]!, new Uint8Array(layout.buffer, sends.offsets[i]!, sends.lengths[i]!))) continue;
-        kept.offsets[kept.count] = sends.offsets[i]!;
-        kept.lengths[kept.count] = sends.lengths[i]!;
-        kept.to[kept.count++] = sends.to[i]!;
+        const routed = side.route(sends.to[i]!, layout.buffer, sends.offsets[i]!, sends.lengths[i]!);
+        if (routed === "taken") continue;
+        if ("datagram" in routed) {
+          datagrams.push(routed.datagram);
+          destinations.push(routed.to);
+          continue;
+        }
+        routedSends.offsets[routedSends.count] = sends.offsets[i]!;
+        routedSends.lengths[routedSends.count] = sends.lengths[i]!;
+        routedSends.to[routedSends.count++] = routed;
       }
-      if (kept.count > 0) deps.udp.sendSlots(layout.buffer, kept.offsets, kept.lengths, kept.to, kept.count);
+      sends = routedSends;
     }
+    if (sends.count > 0) deps.udp.sendSlots(layout.buffer, sends.offsets, sends.lengths, sends.to, sends.count);
     if (tunWrites.count > 0) tun.writeSlots(layout.buffer, tunWrites.offsets, tunWrites.lengths, tunWrites.count);
     flush();
   };

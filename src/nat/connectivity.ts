@@ -96,6 +96,9 @@ export interface Connectivity {
   relayedWireGuard(now: number, bytes: Uint8Array, from: Endpoint): { readonly from: string; readonly offset: number; readonly length: number } | null;
   // Where a WireGuard datagram for `peerKey` goes now ([] when there is no path: dropped).
   sendWireGuard(now: number, peerKey: string, datagram: Uint8Array): ConnectivityAction[];
+  // The same for the common case, without an action: the endpoint when the path is direct (the
+  // datagram goes there as it is, and counts as sent), else null (then sendWireGuard).
+  directWireGuard(now: number, peerKey: string): Endpoint | null;
   handleTick(now: number): ConnectivityAction[];
   nextDeadline(): number | null;
   candidates(): readonly Endpoint[];
@@ -346,6 +349,12 @@ export function createConnectivity(deps: ConnectivityDeps): Connectivity {
       if (kind === "wireguard") return [{ type: "wireguard", from: encodeKey(from), datagram: packet.slice() }];
       drop("relayedNotWireGuardOrDisco");
       return [];
+    },
+
+    directWireGuard(now, peerKey) {
+      const endpoint = paths.directEndpoint(peerKey);
+      if (endpoint !== null) paths.onDataSent(now, peerKey);
+      return endpoint;
     },
 
     sendWireGuard(now, peerKey, datagram) {

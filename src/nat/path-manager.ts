@@ -55,6 +55,8 @@ export interface PathManager {
   setRelays(now: number, relays: RelaySet): PathAction[];
   handleDisco(now: number, bytes: Uint8Array, via: DiscoVia): PathAction[];
   route(publicKey: Uint8Array | string): Path;
+  // route()'s endpoint when it is "direct", else null; makes nothing (the per-packet case).
+  directEndpoint(publicKey: Uint8Array | string): Endpoint | null;
   onDataSent(now: number, publicKey: Uint8Array | string): void;
   // A WireGuard packet of this peer came through the UDP relay `relayKey` (the peer is bound
   // there: the relay can carry our packets to it). Disco packets through it count by themselves.
@@ -219,6 +221,8 @@ export function createPathManager(deps: PathManagerDeps): PathManager {
     route(publicKey) {
       return peers.get(keyOf(publicKey))?.path(relays, lastNow) ?? NO_PATH;
     },
+
+    directEndpoint: (publicKey) => peers.get(keyOf(publicKey))?.directEndpoint() ?? null,
 
     onDataSent(now, publicKey) {
       lastNow = now;

@@ -99,6 +99,11 @@ export class PeerPathState {
     this.heardViaRelay.set(relayKey, now);
   }
 
+  // The confirmed direct endpoint, or null: path()'s common case without making a Path.
+  directEndpoint(): Endpoint | null {
+    return this.best?.endpoint ?? null;
+  }
+
   path(relays: RelaySet, now: number): Path {
     if (this.best !== null) return { kind: "direct", endpoint: this.best.endpoint, rttMs: this.best.rttMs! };
     const udp = relays.udp.find((relay) => now - (this.heardViaRelay.get(relay.relayKey) ?? -Infinity) < T.UDP_RELAY_HEARD_TRUST_MS);

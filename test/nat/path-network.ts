@@ -4,6 +4,7 @@
 // node key) and a UDP relay. Every node's handleTick runs at its nextDeadline(), and a deadline
 // that does not move past a tick fails the run (a busy loop in the real packet loop).
 
+import assert from "node:assert/strict";
 import { formatEndpoint, type Endpoint } from "../../src/net/endpoint.js";
 import { createPathManager, type DiscoVia, type Path, type PathAction, type PathManager } from "../../src/nat/path-manager.js";
 import { encodeKey } from "../../src/wireguard/key-base64.js";
@@ -149,8 +150,11 @@ export class PathNetwork {
     this.traffic.delete(`${from.name}>${to.name}`);
   }
 
+  // Also checks directEndpoint (the packet path's look, which makes no Path) against it.
   route(from: SimNode, to: SimNode): Path {
-    return from.manager.route(to.publicKey);
+    const path = from.manager.route(to.publicKey);
+    assert.equal(from.manager.directEndpoint(to.publicKey), path.kind === "direct" ? path.endpoint : null, "directEndpoint agrees with route");
+    return path;
   }
 
   // The NAT rebinds: every mapping goes and new ones get new ports.
