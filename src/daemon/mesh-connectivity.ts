@@ -4,7 +4,8 @@
 // the coordinator are told.
 //
 //   packet loop ── side channel ──► take(): STUN, disco, relay frames ─► engine
-//                                  send(): a peer's path endpoint ─► engine.sendWireGuard
+//                                  route(): a peer's path endpoint ─► engine.directWireGuard,
+//                                           else engine.sendWireGuard (relays)
 //   engine actions ─► sendUdp: the loop's UDP sockets; sendTcpRelay: the relay connection;
 //                     wireguard: loop.receive (as from the peer's path endpoint);
 //                     reportChanged: the node agent reports now
