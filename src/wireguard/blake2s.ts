@@ -338,3 +338,23 @@ export function blake2s256AfterBlock(block: Uint8Array, input: Uint8Array, out: 
   lastBlock.fill(0);
 }
 
+// HMAC's key blocks, prepared once for several messages under the same key (a KDF's τ0): the
+// BLAKE2s-256 state after compressing the 64-byte `block` as the first, non-final block, into
+// `out` (8 words, the caller's, which wipes it when done: it holds a keyed secret).
+export function blake2s256BlockState(block: Uint8Array, out: Uint32Array): void {
+  if (block.length !== BLOCK_BYTES) throw new RangeError(`a BLAKE2s block is ${BLOCK_BYTES} bytes, got ${block.length}`);
+  initialize(out, 0, BLAKE2S_MAX_OUTPUT_BYTES);
+  compress(out, block, 0, BLOCK_BYTES, false);
+}
+
+// The same as blake2s256AfterBlock(block, input, out), from the block's prepared state (only
+// read). `input` must not be empty: the block of an empty message is its final block, which a
+// prepared state has not compressed as such. The scratch is zeroed before returning.
+export function blake2s256AfterBlockState(blockState: Uint32Array, input: Uint8Array, out: Uint8Array): void {
+  if (input.length === 0) throw new RangeError("a prepared BLAKE2s block needs a non-empty input after it");
+  state.set(blockState);
+  absorbInput(state, input, BLOCK_BYTES);
+  writeOutput(out, BLAKE2S_MAX_OUTPUT_BYTES);
+  state.fill(0);
+  lastBlock.fill(0);
+}
