@@ -108,7 +108,10 @@ export function createNodeX25519(): X25519 {
   }
 
   function importPrivateKey(privateKey: Uint8Array): KeyObject {
-    for (const [index, entry] of cache.entries()) {
+    // An index loop: entries() would allocate an iterator and a pair per entry, and this runs
+    // for every DH with a static key.
+    for (let index = 0; index < cache.length; index++) {
+      const entry = cache[index]!;
       if (!equalKeys(entry.bytes, privateKey)) continue;
       if (index > 0) cache.unshift(...cache.splice(index, 1));
       return entry.key;
