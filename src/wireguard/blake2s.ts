@@ -21,12 +21,19 @@ const IV = Uint32Array.of(0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e
 const IV0 = 0x6a09e667 | 0, IV1 = 0xbb67ae85 | 0, IV2 = 0x3c6ef372 | 0, IV3 = 0xa54ff53a | 0;
 const IV4 = 0x510e527f | 0, IV5 = 0x9b05688c | 0, IV6 = 0x1f83d9ab | 0, IV7 = 0x5be0cd19 | 0;
 
-const lastBlock = new Uint8Array(BLOCK_BYTES);
-const state = new Uint32Array(8);
+export const BLAKE2S_BLOCK_WORDS = BLOCK_BYTES / 4;
+export const BLAKE2S_STATE_WORDS = 8;
 
-// RFC 7693 §3.2, F: mixes the 64-byte block at `data[offset…]` into `h`. `counter` is the
+// The message words of the block being compressed (little-endian, §2.1), and the state of the
+// digest being computed.
+const block = new Uint32Array(BLAKE2S_BLOCK_WORDS);
+const state = new Uint32Array(BLAKE2S_STATE_WORDS);
+
+// RFC 7693 §3.2, F: mixes the block whose 16 message words are `m` into `h`. `counter` is the
 // number of bytes compressed so far including this block (WireGuard's inputs stay far below
-// 2^32, but the high word is kept for the general case).
+// 2^32, but the high word is kept for the general case). Exported for HMAC (kdf.ts), whose
+// blocks are mostly words already (key blocks, digests): `h` is 8 words, `m` 16, both only
+// used during the call.
 //
 // Written out in full: the message words and the working vector are locals, and each G (§3.1,
 // rotations 16, 12, 8, 7) names its message words directly, the schedule σ (§2.7) applied when
@@ -34,23 +41,23 @@ const state = new Uint32Array(8);
 // two arrays took 0.21 µs a block here (hashing 4 KiB); this takes 0.15 µs (a complete
 // handshake compresses ~150 blocks). The rounds are generated text (one line per half G); the BLAKE2s RFC vectors
 // and the differential test against @noble/hashes check them.
-function compress(h: Uint32Array, data: Uint8Array, offset: number, counter: number, last: boolean): void {
-  const m0 = data[offset + 0]! | (data[offset + 1]! << 8) | (data[offset + 2]! << 16) | (data[offset + 3]! << 24);
-  const m1 = data[offset + 4]! | (data[offset + 5]! << 8) | (data[offset + 6]! << 16) | (data[offset + 7]! << 24);
-  const m2 = data[offset + 8]! | (data[offset + 9]! << 8) | (data[offset + 10]! << 16) | (data[offset + 11]! << 24);
-  const m3 = data[offset + 12]! | (data[offset + 13]! << 8) | (data[offset + 14]! << 16) | (data[offset + 15]! << 24);
-  const m4 = data[offset + 16]! | (data[offset + 17]! << 8) | (data[offset + 18]! << 16) | (data[offset + 19]! << 24);
-  const m5 = data[offset + 20]! | (data[offset + 21]! << 8) | (data[offset + 22]! << 16) | (data[offset + 23]! << 24);
-  const m6 = data[offset + 24]! | (data[offset + 25]! << 8) | (data[offset + 26]! << 16) | (data[offset + 27]! << 24);
-  const m7 = data[offset + 28]! | (data[offset + 29]! << 8) | (data[offset + 30]! << 16) | (data[offset + 31]! << 24);
-  const m8 = data[offset + 32]! | (data[offset + 33]! << 8) | (data[offset + 34]! << 16) | (data[offset + 35]! << 24);
-  const m9 = data[offset + 36]! | (data[offset + 37]! << 8) | (data[offset + 38]! << 16) | (data[offset + 39]! << 24);
-  const m10 = data[offset + 40]! | (data[offset + 41]! << 8) | (data[offset + 42]! << 16) | (data[offset + 43]! << 24);
-  const m11 = data[offset + 44]! | (data[offset + 45]! << 8) | (data[offset + 46]! << 16) | (data[offset + 47]! << 24);
-  const m12 = data[offset + 48]! | (data[offset + 49]! << 8) | (data[offset + 50]! << 16) | (data[offset + 51]! << 24);
-  const m13 = data[offset + 52]! | (data[offset + 53]! << 8) | (data[offset + 54]! << 16) | (data[offset + 55]! << 24);
-  const m14 = data[offset + 56]! | (data[offset + 57]! << 8) | (data[offset + 58]! << 16) | (data[offset + 59]! << 24);
-  const m15 = data[offset + 60]! | (data[offset + 61]! << 8) | (data[offset + 62]! << 16) | (data[offset + 63]! << 24);
+export function blake2sCompress(h: Uint32Array, m: Uint32Array, counter: number, last: boolean): void {
+  const m0 = m[0]! | 0;
+  const m1 = m[1]! | 0;
+  const m2 = m[2]! | 0;
+  const m3 = m[3]! | 0;
+  const m4 = m[4]! | 0;
+  const m5 = m[5]! | 0;
+  const m6 = m[6]! | 0;
+  const m7 = m[7]! | 0;
+  const m8 = m[8]! | 0;
+  const m9 = m[9]! | 0;
+  const m10 = m[10]! | 0;
+  const m11 = m[11]! | 0;
+  const m12 = m[12]! | 0;
+  const m13 = m[13]! | 0;
+  const m14 = m[14]! | 0;
+  const m15 = m[15]! | 0;
   let v0 = h[0]! | 0, v1 = h[1]! | 0, v2 = h[2]! | 0, v3 = h[3]! | 0;
   let v4 = h[4]! | 0, v5 = h[5]! | 0, v6 = h[6]! | 0, v7 = h[7]! | 0;
   let v8 = IV0, v9 = IV1, v10 = IV2, v11 = IV3;
@@ -245,33 +252,41 @@ function initialize(h: Uint32Array, keyBytes: number, outputBytes: number): void
   h[0]! ^= 0x01010000 ^ (keyBytes << 8) ^ outputBytes;
 }
 
+// The little-endian words of data[offset, offset + length) (length ≤ 64) into `block`,
+// zero-padded (§2.1, §3.3).
+function loadBlock(data: Uint8Array, offset: number, length: number): void {
+  if (length === BLOCK_BYTES) {
+    for (let i = 0; i < BLAKE2S_BLOCK_WORDS; i++) {
+      const j = offset + 4 * i;
+      block[i] = data[j]! | (data[j + 1]! << 8) | (data[j + 2]! << 16) | (data[j + 3]! << 24);
+    }
+    return;
+  }
+  block.fill(0);
+  for (let i = 0; i < length; i++) block[i >> 2]! |= data[offset + i]! << (8 * (i & 3));
+}
+
 // §3.3: a keyed hash compresses the zero-padded key as its first block (final only when the
 // input is empty).
 function absorbKey(h: Uint32Array, key: Uint8Array, final: boolean): void {
-  lastBlock.fill(0);
-  lastBlock.set(key);
-  compress(h, lastBlock, 0, BLOCK_BYTES, final);
-  lastBlock.fill(0);
+  loadBlock(key, 0, key.length);
+  blake2sCompress(h, block, BLOCK_BYTES, final);
+  block.fill(0);
 }
 
-// Every block but the last is compressed in place; the last (1 to 64 bytes, or none for an
+// Every block but the last is compressed as it is; the last (1 to 64 bytes, or none for an
 // empty unkeyed input) is zero-padded and flagged final. `counter`: bytes compressed before.
 function absorbInput(h: Uint32Array, input: Uint8Array, counter: number): void {
   let offset = 0;
   while (input.length - offset > BLOCK_BYTES) {
     counter += BLOCK_BYTES;
-    compress(h, input, offset, counter, false);
+    loadBlock(input, offset, BLOCK_BYTES);
+    blake2sCompress(h, block, counter, false);
     offset += BLOCK_BYTES;
   }
   const rest = input.length - offset;
-  if (rest === BLOCK_BYTES) {
-    compress(h, input, offset, counter + BLOCK_BYTES, true);
-    return;
-  }
-  // Copied byte by byte: a subarray to set() from would be an object per call.
-  for (let i = 0; i < rest; i++) lastBlock[i] = input[offset + i]!;
-  lastBlock.fill(0, rest);
-  compress(h, lastBlock, 0, counter + rest, true);
+  loadBlock(input, offset, rest);
+  blake2sCompress(h, block, counter + rest, true);
 }
 
 // The first `length` bytes of the state, little-endian words (§2.1).
@@ -319,42 +334,16 @@ export function createBlake2s(key: Uint8Array, outputBytes: number): Blake2s {
   };
 }
 
-// BLAKE2s-256 (unkeyed) of `block ‖ input`, where `block` is exactly one 64-byte block, written
-// to out[0..32): the inner and outer hashes of HMAC (RFC 2104), whose key block comes first.
-// Nothing is concatenated or allocated. Everything the scratch held is zeroed before returning,
-// because HMAC's blocks and digests are secrets (a keyed block, a DH result, a chaining key).
-export function blake2s256AfterBlock(block: Uint8Array, input: Uint8Array, out: Uint8Array): void {
-  if (block.length !== BLOCK_BYTES) throw new RangeError(`a BLAKE2s block is ${BLOCK_BYTES} bytes, got ${block.length}`);
-  initialize(state, 0, BLAKE2S_MAX_OUTPUT_BYTES);
-  if (input.length === 0) {
-    // The block is the whole message, so it is the final one (§3.3).
-    absorbInput(state, block, 0);
-  } else {
-    compress(state, block, 0, BLOCK_BYTES, false);
-    absorbInput(state, input, BLOCK_BYTES);
-  }
-  writeOutput(out, BLAKE2S_MAX_OUTPUT_BYTES);
-  state.fill(0);
-  lastBlock.fill(0);
+// For HMAC (kdf.ts): the state of an unkeyed BLAKE2s-256 before its first block (8 words).
+export function blake2s256Initialize(h: Uint32Array): void {
+  initialize(h, 0, BLAKE2S_MAX_OUTPUT_BYTES);
 }
 
-// HMAC's key blocks, prepared once for several messages under the same key (a KDF's τ0): the
-// BLAKE2s-256 state after compressing the 64-byte `block` as the first, non-final block, into
-// `out` (8 words, the caller's, which wipes it when done: it holds a keyed secret).
-export function blake2s256BlockState(block: Uint8Array, out: Uint32Array): void {
-  if (block.length !== BLOCK_BYTES) throw new RangeError(`a BLAKE2s block is ${BLOCK_BYTES} bytes, got ${block.length}`);
-  initialize(out, 0, BLAKE2S_MAX_OUTPUT_BYTES);
-  compress(out, block, 0, BLOCK_BYTES, false);
-}
-
-// The same as blake2s256AfterBlock(block, input, out), from the block's prepared state (only
-// read). `input` must not be empty: the block of an empty message is its final block, which a
-// prepared state has not compressed as such. The scratch is zeroed before returning.
-export function blake2s256AfterBlockState(blockState: Uint32Array, input: Uint8Array, out: Uint8Array): void {
-  if (input.length === 0) throw new RangeError("a prepared BLAKE2s block needs a non-empty input after it");
-  state.set(blockState);
-  absorbInput(state, input, BLOCK_BYTES);
-  writeOutput(out, BLAKE2S_MAX_OUTPUT_BYTES);
-  state.fill(0);
-  lastBlock.fill(0);
+// For HMAC (kdf.ts): compresses the non-empty `input` into `h`, which has compressed
+// `counter` bytes before it, as the rest of the message (its last block flagged final). The
+// scratch block is zeroed afterwards: the input may be a secret (a DH result, a key).
+export function blake2sAbsorbLast(h: Uint32Array, input: Uint8Array, counter: number): void {
+  if (input.length === 0) throw new RangeError("blake2sAbsorbLast needs a non-empty input");
+  absorbInput(h, input, counter);
+  block.fill(0);
 }
