@@ -2,7 +2,7 @@
 // all on blake2s.ts. A complete handshake runs 42 HMACs (16 KDFs) and 12 HASHes, so their
 // cost per call matters: measured side by side on Node 20 with 32-byte keys and inputs, an HMAC
 // here takes ~0.95 µs against 2.2–4 µs for node:crypto's createHmac("blake2s256") (most of
-// which is creating the OpenSSL context), and kdf2 ~2.5 µs against ~8 µs; nothing is allocated
+// which is creating the OpenSSL context), and kdf2 ~2.2 µs against ~8 µs; nothing is allocated
 // but the results. MAC (mac1, mac2) is keyed BLAKE2s with a 16-byte output, which node:crypto does
 // not offer at all.
 //
