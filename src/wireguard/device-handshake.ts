@@ -162,12 +162,15 @@ function installKeypair(
 }
 
 function handleInitiation(ctx: DeviceContext, now: number, initiation: Initiation, bytes: Uint8Array, from: Endpoint): void {
+  // The peer found by its decrypted static key, kept for after consumeInitiation (which
+  // returns that key only if it accepted the initiation).
+  let found: Peer | undefined;
   const consumed = consumeInitiation(ctx.noise, ctx.local!, initiation, (publicKey) => {
-    const peer = ctx.peersById.get(encodeKey(publicKey));
-    return peer === undefined ? null : { remote: peer.remote, lastTimestamp: peer.lastTimestamp };
+    found = ctx.peersById.get(encodeKey(publicKey));
+    return found === undefined ? null : { remote: found.remote, lastTimestamp: found.lastTimestamp };
   });
-  if (consumed === null) return drop(ctx, null, Drop.handshakeFailed);
-  const peer = ctx.peersById.get(encodeKey(consumed.remoteStatic))!;
+  if (consumed === null || found === undefined) return drop(ctx, null, Drop.handshakeFailed);
+  const peer = found;
   if (peer.lastInitiationConsumedAt !== null && now - peer.lastInitiationConsumedAt < HANDSHAKE_INITIATION_RATE_MS) {
     return drop(ctx, peer, Drop.initiationFlood);
   }

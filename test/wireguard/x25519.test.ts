@@ -225,8 +225,8 @@ describe("node:crypto against @noble/curves", () => {
   });
 
   // node:crypto keeps imported public keys (x25519.ts): a key seen again, a key array its owner
-  // changed, a key pushed out by 300 others, and a low-order key asked twice must all still be
-  // computed from the bytes given now.
+  // changed, a key pushed out by 300 others, two keys with the same first bytes in turn, and a
+  // low-order key asked twice must all still be computed from the bytes given now.
   test("public keys seen again, changed in place, or pushed out of the import cache give the oracle's results", () => {
     const random = createSeededRandom(7748);
     const privateKey = random.bytes(32);
@@ -238,6 +238,13 @@ describe("node:crypto against @noble/curves", () => {
     const reused = publicKeys[299]!;
     reused.set(publicKeys[0]!);
     agree(reused, "a cached key's array overwritten with another key");
+    // The cache indexes keys by their first four bytes; a key sharing them is another key.
+    const samePrefix = Uint8Array.from(publicKeys[1]!);
+    samePrefix[16] = samePrefix[16]! ^ 0xff;
+    for (const round of [1, 2]) {
+      agree(samePrefix, `a key with a cached key's first four bytes, call ${round}`);
+      agree(publicKeys[1]!, `that cached key again, call ${round}`);
+    }
     for (const round of [1, 2]) assert.equal(node.sharedSecret(privateKey, hex(LOW_ORDER_POINTS[2]!)), null, `low order, call ${round}`);
   });
 });
