@@ -6,7 +6,7 @@
 // r_j + r_j / 4 =: s_j (mod 2^130 − 5) exactly. A block then costs 20 multiplies instead of the
 // 25 of 26-bit limbs, and the message words need no shifting into limbs.
 //
-// Flow: polyInit(key) clamps r and keeps s (the "pad"); polyBlock / polyBlocks absorb whole
+// Flow: polyInit(key) clamps r and keeps s (the "pad"); polyBlockWith / polyBlocks absorb whole
 // 16-byte blocks (h = (h + block) · r mod 2^130 − 5, partially reduced); polyFinish reduces h
 // fully, adds the pad and writes the tag. The state is module-level because one MAC is in
 // flight at a time in this single-threaded core; polyFinish wipes it.
@@ -22,8 +22,10 @@ export const POLY_BLOCK_BYTES: usize = 16;
 // and h4 at most 3: carries are not propagated along the limbs, each limb takes only its
 // neighbour's, so a block's dependency chain is short (worst-case bounds checked
 // exhaustively over the limb maxima: every product sum stays below 0.87 · 2^64).
-let r0: u64 = 0, r1: u64 = 0, r2: u64 = 0, r3: u64 = 0;
-let s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
+// r and s are exported only to be read: a loop absorbing many blocks copies them into locals
+// once and passes them to polyBlockWith (see there).
+export let r0: u64 = 0, r1: u64 = 0, r2: u64 = 0, r3: u64 = 0;
+export let s1: u64 = 0, s2: u64 = 0, s3: u64 = 0;
 let h0: u64 = 0, h1: u64 = 0, h2: u64 = 0, h3: u64 = 0, h4: u64 = 0;
 let pad0: u32 = 0, pad1: u32 = 0, pad2: u32 = 0, pad3: u32 = 0;
 
@@ -44,11 +46,13 @@ export function polyInit(key: usize): void {
   pad3 = load<u32>(key, 28);
 }
 
-// Absorbs one whole 16-byte block at `m`. Works on the module state directly so that the
-// stitched seal (chacha20-simd.ts) can inline it between ChaCha20 rounds: a call there would
-// make V8 spill every vector register.
+// Absorbs one whole 16-byte block at `m`, with r0..r3 and s1..s3 passed in by the caller.
+// Inlined into loops that hold them in locals: V8 keeps a local in a register or a stack slot
+// that a multiply takes as its operand, whereas every read of a global is a load of its own,
+// seven per block. The stitched seal and open (chacha20-simd.ts) inline it between ChaCha20
+// rounds, where a call would make V8 spill every vector register.
 // @ts-ignore: decorator
-@inline export function polyBlock(m: usize, fullBlockBit: u32): void {
+@inline export function polyBlockWith(m: usize, fullBlockBit: u32, R0: u64, R1: u64, R2: u64, R3: u64, S1: u64, S2: u64, S3: u64): void {
   // h += block, limb by limb (no carries: the limbs have room).
   const a0 = h0 + <u64>load<u32>(m, 0);
   const a1 = h1 + <u64>load<u32>(m, 4);
@@ -57,7 +61,6 @@ export function polyInit(key: usize): void {
   const a4 = h4 + <u64>fullBlockBit;
 
   // h · r: products at 2^128 and above fold back through s_j.
-  const R0 = r0, R1 = r1, R2 = r2, R3 = r3, S1 = s1, S2 = s2, S3 = s3;
   const d0 = a0 * R0 + a1 * S3 + a2 * S2 + a3 * S1;
   const d1 = a0 * R1 + a1 * R0 + a2 * S3 + a3 * S2 + a4 * S1;
   const d2 = a0 * R2 + a1 * R1 + a2 * R0 + a3 * S3 + a4 * S2;
@@ -74,7 +77,8 @@ export function polyInit(key: usize): void {
 // Absorbs `len` bytes at `m` (a multiple of 16). `fullBlockBit` is POLY_FULL_BLOCK_BIT for
 // whole blocks and 0 for a final partial block the caller has already padded with 0x01, 0….
 export function polyBlocks(m: usize, len: usize, fullBlockBit: u32): void {
-  for (const end = m + len; m < end; m += POLY_BLOCK_BYTES) polyBlock(m, fullBlockBit);
+  const R0 = r0, R1 = r1, R2 = r2, R3 = r3, S1 = s1, S2 = s2, S3 = s3;
+  for (const end = m + len; m < end; m += POLY_BLOCK_BYTES) polyBlockWith(m, fullBlockBit, R0, R1, R2, R3, S1, S2, S3);
 }
 
 // Absorbs `len` bytes and zero-pads to a 16-byte boundary (the AEAD's pad16, RFC 8439 §2.8).
