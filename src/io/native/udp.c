@@ -363,62 +363,42 @@ static uint32_t send_datagrams(int32_t fd, uint8_t** bytes, size_t* lengths, con
   return sent;
 }
 
-// The destinations record array and the gso flag that follow the datagrams in both calls.
-static int get_send_tail(napi_env env, napi_value* argv, size_t argc, size_t first, uint32_t count, uint8_t** destinations, bool* gso) {
-  size_t destinations_length;
-  *gso = true;
-  return argc > first && get_bytes(env, argv[first], destinations, &destinations_length) &&
-         destinations_length >= (size_t)count * ADDRESS_RECORD_BYTES &&
-         (argc <= first + 1 || napi_get_value_bool(env, argv[first + 1], gso) == napi_ok);
-}
-
-// udpSend(fd, datagrams: Uint8Array[], destinations: Uint8Array, gso = true) → datagrams handed
-// to the kernel (see send_datagrams).
-napi_value udp_send(napi_env env, napi_callback_info info) {
-  static const char usage[] = "udpSend(fd, datagrams (at most 128), destinations, gso)";
-  size_t argc = 4;
-  napi_value argv[4];
-  int32_t fd;
-  uint8_t* bytes[MAX_BATCH];
-  size_t lengths[MAX_BATCH];
-  uint8_t* destinations;
-  bool gso;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3 || !get_int(env, argv[0], &fd)) {
-    napi_throw_error(env, "EINVAL", usage);
-    return NULL;
-  }
-  int count = gather_views(env, argv[1], MAX_BATCH, bytes, lengths, usage);
-  if (count < 0) return NULL;
-  if (!get_send_tail(env, argv, argc, 2, (uint32_t)count, &destinations, &gso)) {
-    napi_throw_error(env, "EINVAL", usage);
-    return NULL;
-  }
-  return number(env, send_datagrams(fd, bytes, lengths, destinations, (uint32_t)count, gso));
-}
-
-// udpSendSlots(fd, buffer, offsets: Uint32Array, lengths: Uint32Array, count, destinations,
-// gso = true): the same for datagrams given by place (lengths[i] bytes at offsets[i] of
-// buffer), so the caller makes no view per datagram.
-napi_value udp_send_slots(napi_env env, napi_callback_info info) {
-  static const char usage[] = "udpSendSlots(fd, buffer, offsets, lengths, count (at most 128), destinations, gso)";
+// Both send calls: (fd, the datagrams — an array of views, or by place as buffer, offsets,
+// lengths, count — , destinations, gso = true).
+static napi_value send_call(napi_env env, napi_callback_info info, bool by_place, const char* usage) {
   size_t argc = 7;
   napi_value argv[7];
   int32_t fd;
   uint8_t* bytes[MAX_BATCH];
   size_t lengths[MAX_BATCH];
   uint8_t* destinations;
-  bool gso;
+  size_t destinations_length;
+  bool gso = true;
+  size_t tail = by_place ? 5 : 2;  // where the destinations are
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 6 || !get_int(env, argv[0], &fd)) {
+  if (argc <= tail || !get_int(env, argv[0], &fd)) {
     napi_throw_error(env, "EINVAL", usage);
     return NULL;
   }
-  int count = gather_slots(env, argv + 1, MAX_BATCH, bytes, lengths, usage);
+  int count = by_place ? gather_slots(env, argv + 1, MAX_BATCH, bytes, lengths, usage) : gather_views(env, argv[1], MAX_BATCH, bytes, lengths, usage);
   if (count < 0) return NULL;
-  if (!get_send_tail(env, argv, argc, 5, (uint32_t)count, &destinations, &gso)) {
+  if (!get_bytes(env, argv[tail], &destinations, &destinations_length) || destinations_length < (size_t)count * ADDRESS_RECORD_BYTES ||
+      (argc > tail + 1 && napi_get_value_bool(env, argv[tail + 1], &gso) != napi_ok)) {
     napi_throw_error(env, "EINVAL", usage);
     return NULL;
   }
   return number(env, send_datagrams(fd, bytes, lengths, destinations, (uint32_t)count, gso));
+}
+
+// udpSend(fd, datagrams: Uint8Array[], destinations: Uint8Array, gso = true) → datagrams handed
+// to the kernel (see send_datagrams).
+napi_value udp_send(napi_env env, napi_callback_info info) {
+  return send_call(env, info, false, "udpSend(fd, datagrams (at most 128), destinations, gso)");
+}
+
+// udpSendSlots(fd, buffer, offsets: Uint32Array, lengths: Uint32Array, count, destinations,
+// gso = true): the same for datagrams given by place (lengths[i] bytes at offsets[i] of
+// buffer), so the caller makes no view per datagram.
+napi_value udp_send_slots(napi_env env, napi_callback_info info) {
+  return send_call(env, info, true, "udpSendSlots(fd, buffer, offsets, lengths, count (at most 128), destinations, gso)");
 }
