@@ -1,5 +1,6 @@
 // The device's data path around the WASM transport: describe a batch, run it, turn every
-// verdict into actions, timer events, staging and counters (whitepaper §5.4.6, §6).
+// verdict into output (packets listed where they lie, or copied out as actions), timer events,
+// staging and counters (whitepaper §5.4.6, §6).
 //
 // Arena use: the caller's batch occupies the lower half of the packet slots (INPUT_SLOTS);
 // packets the device makes itself (keepalives, packets released after a handshake) go through

@@ -1,6 +1,7 @@
 // A WireGuard device without I/O (the boringtun model, with `now` passed in and a list of
 // actions returned): it holds the static identity and the peers, takes events — a datagram
-// arrived, a packet came from the TUN, a tick — and returns what to send and what to write.
+// arrived, a packet came from the TUN, a tick — and returns what to send and what to write
+// (for a batch already in the arena, a DeviceOutput that lists its packets where they lie).
 // The caller calls handleTick at nextDeadline(). Transport crypto runs in the WASM core.
 
 import { KEYPAIR_SLOT_COUNT, MAX_PEERS } from "../dataplane/core-constants.js";
