@@ -34,7 +34,8 @@ export interface Tun {
   hasPending(): boolean;
   // What the offloads did so far.
   stats(): TunStats;
-  // Writes up to 256 packets; returns how many the kernel took (a refused one is skipped).
+  // Writes up to 256 packets (more: an EINVAL error, nothing written); returns how many the
+  // kernel took (a refused one is skipped).
   write(packets: Uint8Array[]): number;
   // The same for packets given by place: lengths[i] bytes at offsets[i] of `buffer`.
   writeSlots(buffer: ArrayBuffer, offsets: Uint32Array, lengths: Uint32Array, count: number): number;

@@ -4,7 +4,8 @@
 // (test/io/tun.contract.ts) hold it to what the real TUN does:
 //   - readBatch copies packet i to byteOffset + i * stride; a packet longer than maxLength is
 //     cut to maxLength, and its length says maxLength (read(2) on a TUN truncates silently);
-//   - write() and writeSlots() count the packets taken; one that is not IPv4 or IPv6 is refused (the kernel's
+//   - write() and writeSlots() count the packets taken, at most 256 a call (more: EINVAL, none
+//     written); one that is not IPv4 or IPv6 is refused (the kernel's
 //     EINVAL), the rest of the batch still goes;
 //   - once removed, readiness fires once and readBatch returns -EBADFD, write takes nothing.
 
@@ -13,6 +14,8 @@ import { checkBatch, slotView } from "./batch-arguments.js";
 import { createReadiness } from "./readiness.js";
 
 export const EBADFD = 77;
+// The most packets one write takes (the addon's WRITE_CHUNK).
+export const MAX_TUN_WRITE = 256;
 
 export interface MemoryTun extends Tun {
   // Packets the system routes into the interface (copied): readBatch returns them in order.
@@ -74,6 +77,7 @@ export function createMemoryTun(name = "mgmem0"): MemoryTun {
       return this.write(Array.from({ length: count }, (_, i) => slotView(buffer, offsets[i]!, lengths[i]!)));
     },
     write(packets) {
+      if (packets.length > MAX_TUN_WRITE) throw Object.assign(new Error(`tunWrite(handle, packets (at most ${MAX_TUN_WRITE}))`), { code: "EINVAL" });
       if (removed || closed) return 0;
       let taken = 0;
       for (const packet of packets) {

@@ -121,6 +121,15 @@ export function describeTunContract(name: string, open: () => Promise<TunHarness
       assert.throws(() => h.tun.writeSlots(buffer, Uint32Array.of(4000), Uint32Array.of(200), 1), outside);
     });
 
+    test("a write of more than 256 packets is refused with EINVAL, and none of it is written", async () => {
+      const h = await start();
+      const packets = Array.from({ length: 257 }, (_, i) => ipv4UdpPacket(h.peer, 4000, h.local, h.localPort, payload(10, i)));
+      assert.throws(() => h.tun.write(packets), { code: "EINVAL" });
+      // Had any of the refused packets gone through, one of them would arrive before this one.
+      assert.equal(h.tun.write([ipv4UdpPacket(h.peer, 4000, h.local, h.localPort, payload(11, 7))]), 1);
+      assert.deepEqual(await h.received(1), [payload(11, 7)]);
+    });
+
     test("the newest readiness callback replaces the previous one", async () => {
       const h = await start();
       let replaced = 0;
