@@ -15,7 +15,10 @@ const [mode, ...args] = process.argv.slice(2);
 const plain = (address: string | undefined): string => (address ?? "?").replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, "");
 
 if (mode === "serve") {
-  const server = createServer((socket) => socket.end(`${plain(socket.remoteAddress)}\n`));
+  const server = createServer((socket) => {
+    socket.on("error", () => undefined); // a reset connection is its asker's loss, not the service's end
+    socket.end(`${plain(socket.remoteAddress)}\n`);
+  });
   server.listen({ port: Number(args[0]), host: "::", ipv6Only: false }, () => process.stdout.write("listening\n"));
   process.once("SIGTERM", () => server.close(() => process.exit(0)));
 } else if (mode === "ask") {
