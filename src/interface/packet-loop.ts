@@ -81,6 +81,25 @@ export interface PacketLoop {
   receive(datagram: Uint8Array, from: Endpoint): void;
 }
 
+// A source's "drain again on a later turn", made once per source: under load it runs hundreds
+// of times a second, so it costs no closure each time. `pending` queues it at most once; the
+// drain itself checks that the loop still runs.
+interface Continuation {
+  pending: boolean;
+  readonly run: () => void;
+}
+
+function continuation(drain: () => void): Continuation {
+  const made: Continuation = {
+    pending: false,
+    run: () => {
+      made.pending = false;
+      drain();
+    },
+  };
+  return made;
+}
+
 export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   const { device, tun, now } = deps;
   const layout = device.batchLayout;
@@ -174,16 +193,10 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
   // Packets already read (a TUN super-packet's segments, datagrams coalesced by UDP GRO) wait
   // for no readiness event: their source is drained again on a later turn, once at a time.
   const defer = deps.defer ?? setImmediate;
-  const continuing = new Set<Tun | UdpSocket>();
-  const continueLater = (source: Tun | UdpSocket): void => {
-    if (continuing.has(source)) return;
-    continuing.add(source);
-    defer(() => {
-      continuing.delete(source);
-      if (!running) return;
-      if (source === tun) onTunReadable();
-      else drainUdp(source as UdpSocket);
-    });
+  const continueLater = (next: Continuation): void => {
+    if (next.pending) return;
+    next.pending = true;
+    defer(next.run);
   };
   const onTunReadable = (): void => {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
@@ -197,10 +210,11 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
       executeOutput(device.handleTunBatch(now(), lengths, count));
       if (count < layout.maxBatch) break;
     }
-    if (running && tun.hasPending()) continueLater(tun);
+    if (running && tun.hasPending()) continueLater(tunContinuation);
   };
+  const tunContinuation = continuation(onTunReadable);
 
-  const drainUdp = (socket: UdpSocket): void => {
+  const drainUdp = (socket: UdpSocket, later: Continuation): void => {
     for (let round = 0; round < MAX_BATCHES_PER_WAKE && running; round++) {
       const count = socket.receiveBatch(layout.buffer, layout.arenaOffset, layout.slotBytes, layout.maxBatch, layout.slotBytes, lengths, sources);
       if (count === 0) break;
@@ -218,11 +232,15 @@ export function createPacketLoop(deps: PacketLoopDeps): PacketLoop {
       executeOutput(device.handleDatagramBatch(now(), lengths, sources, count));
       if (count < layout.maxBatch) break;
     }
-    if (running && socket.hasPending()) continueLater(socket);
+    if (running && socket.hasPending()) continueLater(later);
   };
 
   const watchUdp = (): void => {
-    for (const socket of deps.udp.sockets) socket.onReadable(() => drainUdp(socket));
+    for (const socket of deps.udp.sockets) {
+      const drain = (): void => drainUdp(socket, later);
+      const later = continuation(drain);
+      socket.onReadable(drain);
+    }
   };
 
   return {

@@ -155,32 +155,37 @@ export function openUdp(port: number, fwmark = 0, options: UdpOptions = {}, nati
   const slotBatches = { 4: slotColumns(), 6: slotColumns() };
   // Puts `record` at `index` of `family`'s destination records.
   const addDestination = (family: 4 | 6, index: number, record: Uint8Array): void => destinations[family].set(record, index * ADDRESS_RECORD_BYTES);
+  // Each sends what one family's batch holds and empties it; the number sent. Made once, not
+  // per call: a send runs for every batch of packets.
+  const flushViews = (family: 4 | 6): number => {
+    const sent = fds[family] >= 0 ? native.udpSend(fds[family], batches[family], destinations[family], offload) : 0;
+    batches[family].length = 0;
+    return sent;
+  };
+  const flushSlots = (family: 4 | 6, buffer: ArrayBuffer): number => {
+    const batch = slotBatches[family];
+    const sent = fds[family] >= 0 ? native.udpSendSlots(fds[family], buffer, batch.offsets, batch.lengths, batch.count, destinations[family], offload) : 0;
+    batch.count = 0;
+    return sent;
+  };
   return {
     port: v4.port,
     sockets: v6 === null ? [v4.socket] : [v4.socket, v6.socket],
     send(datagrams, to) {
       let sent = 0;
-      const flush = (family: 4 | 6): void => {
-        if (fds[family] >= 0) sent += native.udpSend(fds[family], batches[family], destinations[family], offload);
-        batches[family].length = 0;
-      };
       for (let i = 0; i < datagrams.length; i++) {
         const record = endpointRecord(to[i]!);
         const family = record[0] === 4 ? 4 : 6;
         addDestination(family, batches[family].length, record);
         batches[family].push(datagrams[i]!);
-        if (batches[family].length === MAX_NATIVE_BATCH) flush(family);
+        if (batches[family].length === MAX_NATIVE_BATCH) sent += flushViews(family);
       }
-      for (const family of [4, 6] as const) if (batches[family].length > 0) flush(family);
+      if (batches[4].length > 0) sent += flushViews(4);
+      if (batches[6].length > 0) sent += flushViews(6);
       return sent;
     },
     sendSlots(buffer, offsets, lengths, to, count) {
       let sent = 0;
-      const flush = (family: 4 | 6): void => {
-        const batch = slotBatches[family];
-        if (fds[family] >= 0) sent += native.udpSendSlots(fds[family], buffer, batch.offsets, batch.lengths, batch.count, destinations[family], offload);
-        batch.count = 0;
-      };
       for (let i = 0; i < count; i++) {
         const record = endpointRecord(to[i]!);
         const family = record[0] === 4 ? 4 : 6;
@@ -188,9 +193,10 @@ export function openUdp(port: number, fwmark = 0, options: UdpOptions = {}, nati
         addDestination(family, batch.count, record);
         batch.offsets[batch.count] = offsets[i]!;
         batch.lengths[batch.count++] = lengths[i]!;
-        if (batch.count === MAX_NATIVE_BATCH) flush(family);
+        if (batch.count === MAX_NATIVE_BATCH) sent += flushSlots(family, buffer);
       }
-      for (const family of [4, 6] as const) if (slotBatches[family].count > 0) flush(family);
+      if (slotBatches[4].count > 0) sent += flushSlots(4, buffer);
+      if (slotBatches[6].count > 0) sent += flushSlots(6, buffer);
       return sent;
     },
     setFwmark(fwmark) {

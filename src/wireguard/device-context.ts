@@ -16,7 +16,6 @@ import { forgetEphemeral, type LocalIdentity, type NoiseDeps } from "./noise.js"
 import { countDrop, type Keypair, type Peer } from "./peer.js";
 import { randomUint32, type RandomSource } from "./random-source.js";
 import type { SlotPool } from "./slot-pool.js";
-import { jitterFromRandomWord } from "./timers.js";
 import type { X25519 } from "./x25519.js";
 
 export interface DeviceDeps {
@@ -107,6 +106,10 @@ export interface DeviceContext {
   // deadline set lowers it, and handleTick, which visits every peer anyway, makes it exact.
   // Too early only costs a tick that finds nothing due.
   deadlineBound: number;
+  // Made once with the context, so the per-batch paths hand them on without a closure a call:
+  // gives a dropped keypair's slot and index back (releaseKeypair), and draws a timer jitter.
+  readonly release: (keypair: Keypair) => void;
+  readonly drawJitter: () => number;
 }
 
 // A deadline now exists at `at` (a timer armed, a keypair that expires).
@@ -167,8 +170,4 @@ export function discardPending(ctx: DeviceContext, peer: Peer): void {
   ctx.indices.delete(peer.pending.localIndex);
   forgetEphemeral(ctx.noise, peer.pending.ephemeralPrivate);
   peer.pending = null;
-}
-
-export function jitter(ctx: DeviceContext): number {
-  return jitterFromRandomWord(randomUint32(ctx.deps.random));
 }

@@ -23,7 +23,7 @@ import {
   hasValidMac2,
   type CookieSource,
 } from "./cookie.js";
-import { allocateIndex, drop, noteDeadline, releaseKeypair, send, type DeviceContext } from "./device-context.js";
+import { allocateIndex, drop, noteDeadline, send, type DeviceContext } from "./device-context.js";
 import { sendKeepalive } from "./device-transport.js";
 import { Drop } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
@@ -154,7 +154,7 @@ function installKeypair(
   keys.receive.fill(0);
   ctx.indices.set(localIndex, { peer, kind: "keypair" });
   const keypair: Keypair = { slot, localIndex, remoteIndex, createdAt: now, isInitiator };
-  beginSession(peer, keypair, ctx.deps.transport, (k) => releaseKeypair(ctx, k));
+  beginSession(peer, keypair, ctx.deps.transport, ctx.release);
   onSessionDerived(peer.timers, now);
   noteDeadline(ctx, now + REJECT_AFTER_TIME_MS); // when the new keypair expires
   peer.stats.handshakes++;

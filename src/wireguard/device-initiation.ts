@@ -3,7 +3,7 @@
 
 import { REKEY_TIMEOUT_MS } from "./constants.js";
 import { addMacs } from "./cookie.js";
-import { allocateIndex, discardPending, drop, jitter, send, type DeviceContext } from "./device-context.js";
+import { allocateIndex, discardPending, drop, send, type DeviceContext } from "./device-context.js";
 import { Drop } from "./drop-reasons.js";
 import { createInitiation } from "./noise.js";
 import type { Peer } from "./peer.js";
@@ -19,7 +19,7 @@ export function sendInitiation(ctx: DeviceContext, now: number, peer: Peer, isRe
   // so the handshake goes out as soon as an endpoint is set (wireguard-go behaves the same).
   if (peer.endpoint === null) {
     drop(ctx, peer, Drop.noEndpoint);
-    onHandshakeInitiated(peer.timers, now, jitter(ctx));
+    onHandshakeInitiated(peer.timers, now, ctx.drawJitter());
     return;
   }
   const localIndex = allocateIndex(ctx, peer, "handshake");
@@ -34,5 +34,5 @@ export function sendInitiation(ctx: DeviceContext, now: number, peer: Peer, isRe
   onAuthenticatedTraversal(peer.timers, now);
   onAuthenticatedPacketSent(peer.timers);
   send(ctx, peer, initiation.message);
-  onHandshakeInitiated(peer.timers, now, jitter(ctx));
+  onHandshakeInitiated(peer.timers, now, ctx.drawJitter());
 }

@@ -17,11 +17,11 @@ import {
   VERDICT_TO_TUN,
 } from "../dataplane/core-constants.js";
 import { REKEY_AFTER_TIME_MS, REKEY_ON_RECEIVE_AFTER_MS } from "./constants.js";
-import { drop, jitter, releaseKeypair, send, sendInPlace, writeInPlace, type DeviceContext } from "./device-context.js";
+import { drop, send, sendInPlace, writeInPlace, type DeviceContext } from "./device-context.js";
 import { sendInitiation } from "./device-initiation.js";
 import { Drop, verdictDropReason } from "./drop-reasons.js";
 import type { Endpoint } from "../net/endpoint.js";
-import { receivedWithKeypair, stagePacket, type Keypair, type Peer } from "./peer.js";
+import { receivedWithKeypair, stagePacket, type Peer } from "./peer.js";
 import {
   onAuthenticatedPacketReceived,
   onAuthenticatedPacketSent,
@@ -144,7 +144,6 @@ export function encryptSlots(ctx: DeviceContext, now: number, count: number, inP
   const t = ctx.deps.transport;
   t.encrypt(count);
   const columns = enterVerdicts(ctx, count);
-  const jitterNow = (): number => jitter(ctx);
   try {
     for (let index = 0; index < count; index++) {
       const verdict = columns.verdict[index]!;
@@ -154,7 +153,7 @@ export function encryptSlots(ctx: DeviceContext, now: number, count: number, inP
         else send(ctx, peer, copyOfOutput(ctx, columns, index));
         onAuthenticatedTraversal(peer.timers, now);
         onAuthenticatedPacketSent(peer.timers);
-        if (columns.inLength[index]! > 0) onDataSent(peer.timers, now, jitterNow);
+        if (columns.inLength[index]! > 0) onDataSent(peer.timers, now, ctx.drawJitter);
         keepKeyFreshSending(ctx, now, peer, columns.keypair[index]!, columns.flags[index]!);
       } else if (verdict === VERDICT_NO_SESSION && peer !== null) {
         const start = columns.inOffset[index]! + t.headerBytes;
@@ -202,14 +201,20 @@ export function sendKeepalive(ctx: DeviceContext, now: number, peer: Peer): void
   flushStaged(ctx, now, peer);
 }
 
+// A handshake message met in a batch of datagrams: a view of its slot, and its source.
+interface HandshakeInBatch {
+  readonly datagram: Uint8Array;
+  readonly from: Endpoint;
+}
+const NO_HANDSHAKES: readonly HandshakeInBatch[] = Object.freeze([]);
+
 // Decrypts the `count` described datagrams (network → TUN) and acts on the verdicts; the
 // packets for the TUN stay in the arena. Returns the handshake messages (views of their slots),
 // which the caller hands to the handshake path.
-export function decryptSlots(ctx: DeviceContext, now: number, count: number): { readonly datagram: Uint8Array; readonly from: Endpoint }[] {
+export function decryptSlots(ctx: DeviceContext, now: number, count: number): readonly HandshakeInBatch[] {
   ctx.deps.transport.decrypt(count);
   const columns = enterVerdicts(ctx, count);
-  const release = (keypair: Keypair): void => releaseKeypair(ctx, keypair);
-  const handshakes: { readonly datagram: Uint8Array; readonly from: Endpoint }[] = [];
+  let handshakes: HandshakeInBatch[] | null = null; // made only for a batch that has one
   try {
     for (let index = 0; index < count; index++) {
       const verdict = columns.verdict[index]!;
@@ -217,7 +222,7 @@ export function decryptSlots(ctx: DeviceContext, now: number, count: number): { 
       const authentic = verdict === VERDICT_TO_TUN || verdict === VERDICT_KEEPALIVE || verdict === DROP_ALLOWED_IPS || verdict === DROP_BAD_INNER;
       if (verdict === VERDICT_HANDSHAKE) {
         const offset = columns.inOffset[index]!;
-        handshakes.push({ datagram: ctx.deps.transport.arena.subarray(offset, offset + columns.inLength[index]!), from: columns.source[index]! });
+        (handshakes ??= []).push({ datagram: ctx.deps.transport.arena.subarray(offset, offset + columns.inLength[index]!), from: columns.source[index]! });
         continue;
       }
       if (!authentic || peer === null) {
@@ -226,7 +231,7 @@ export function decryptSlots(ctx: DeviceContext, now: number, count: number): { 
       }
       peer.stats.rxBytes += columns.inLength[index]!;
       if (peer.roaming) peer.endpoint = columns.source[index]!; // follow the latest authentic packet (§2.1)
-      if (receivedWithKeypair(peer, columns.keypair[index]!, ctx.deps.transport, release)) {
+      if (receivedWithKeypair(peer, columns.keypair[index]!, ctx.deps.transport, ctx.release)) {
         onHandshakeComplete(peer.timers);
         peer.stats.lastHandshakeWallMs = ctx.deps.wallClock();
         flushStaged(ctx, now, peer);
@@ -244,5 +249,5 @@ export function decryptSlots(ctx: DeviceContext, now: number, count: number): { 
   } finally {
     batchDepth--;
   }
-  return handshakes;
+  return handshakes ?? NO_HANDSHAKES;
 }

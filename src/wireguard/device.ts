@@ -32,8 +32,9 @@ import { encodeKey } from "./key-base64.js";
 import { createLoadMeter, DEFAULT_HANDSHAKES_PER_SECOND_UNDER_LOAD } from "./load-meter.js";
 import { WIREGUARD_HANDSHAKE, ZERO_KEY, type RemoteIdentity } from "./noise.js";
 import { clearSessions, createPeer, expireKeypairs, nextKeypairExpiry, type Peer } from "./peer.js";
+import { randomUint32 } from "./random-source.js";
 import { createSlotPool } from "./slot-pool.js";
-import { armTimer, expiredTimers, nextTimerDeadline, setPersistentKeepalive, stopAllTimers, type TimerName } from "./timers.js";
+import { armTimer, expiredTimers, jitterFromRandomWord, nextTimerDeadline, NOT_ARMED, setPersistentKeepalive, stopAllTimers, type TimerName } from "./timers.js";
 
 export type { DeviceAction, DeviceDeps, DeviceOutput, SlotList } from "./device-context.js";
 
@@ -162,8 +163,9 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
     output: createDeviceOutput(deps.transport.capacity),
     arenaOffset: deps.transport.arena.byteOffset,
     deadlineBound: Infinity,
+    release: (keypair) => releaseKeypair(ctx, keypair),
+    drawJitter: () => jitterFromRandomWord(randomUint32(deps.random)),
   };
-  const release = (keypair: Parameters<typeof releaseKeypair>[1]): void => releaseKeypair(ctx, keypair);
 
   const remoteIdentity = (publicKey: Uint8Array, presharedKey: Uint8Array | null): RemoteIdentity => ({
     publicKey,
@@ -245,7 +247,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
 
   const removePeer = (peer: Peer): void => {
     peer.remote.staticStatic?.fill(0);
-    clearSessions(peer, deps.transport, release);
+    clearSessions(peer, deps.transport, ctx.release);
     discardPending(ctx, peer);
     for (const [index, entry] of ctx.indices) if (entry.peer === peer) ctx.indices.delete(index);
     deps.allowedIps.removePeer(peer.number);
@@ -261,7 +263,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
         // Give up (whitepaper §6.4): drop what waited for this session.
         for (let i = 0; i < peer.staged.length; i++) drop(ctx, peer, Drop.handshakeGaveUp);
         peer.staged = [];
-        if (peer.timers.deadlines.zeroKeyMaterial === null) armTimer(peer.timers, "zeroKeyMaterial", now + ZERO_KEY_MATERIAL_AFTER_MS);
+        if (peer.timers.deadlines.zeroKeyMaterial === NOT_ARMED) armTimer(peer.timers, "zeroKeyMaterial", now + ZERO_KEY_MATERIAL_AFTER_MS);
         return;
       }
       peer.timers.handshakeAttempts++;
@@ -278,7 +280,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
       sendInitiation(ctx, now, peer, false);
     },
     zeroKeyMaterial(_now, peer) {
-      clearSessions(peer, deps.transport, release);
+      clearSessions(peer, deps.transport, ctx.release);
       discardPending(ctx, peer);
     },
     persistentKeepalive(now, peer) {
@@ -325,7 +327,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
         ctx.rateLimiter.prune(now);
         processHandshakeQueue(ctx, now);
         for (const peer of ctx.peersById.values()) {
-          expireKeypairs(peer, now, REJECT_AFTER_TIME_MS, deps.transport, release);
+          expireKeypairs(peer, now, REJECT_AFTER_TIME_MS, deps.transport, ctx.release);
           for (const name of expiredTimers(peer.timers, now)) timerHandlers[name](now, peer);
         }
         ctx.deadlineBound = exactDeadline();
@@ -355,7 +357,7 @@ export function createDevice(deps: DeviceDeps, options: DeviceOptions = {}): Dev
           removePeer(peer);
           continue;
         }
-        clearSessions(peer, deps.transport, release);
+        clearSessions(peer, deps.transport, ctx.release);
         discardPending(ctx, peer);
         replaceRemote(peer, remoteIdentity(peer.publicKey, peer.remote.presharedKey === ZERO_KEY ? null : peer.remote.presharedKey));
       }

@@ -7,6 +7,7 @@ import {
   createPeerTimers,
   expiredTimers,
   nextTimerDeadline,
+  NOT_ARMED,
   onAuthenticatedPacketReceived,
   onAuthenticatedPacketSent,
   onAuthenticatedTraversal,
@@ -29,26 +30,26 @@ test("each event arms or stops the right timer", () => {
   assert.equal(t.deadlines.newHandshake, 1000 + KEEPALIVE_TIMEOUT_MS + REKEY_TIMEOUT_MS + 100, "not pushed back");
   assert.equal(draws, 1, "no random draw while the timer is already armed");
   onAuthenticatedPacketReceived(t);
-  assert.equal(t.deadlines.newHandshake, null);
+  assert.equal(t.deadlines.newHandshake, NOT_ARMED);
 
   onDataReceived(t, 2000);
   assert.equal(t.deadlines.sendKeepalive, 2000 + KEEPALIVE_TIMEOUT_MS);
   onDataReceived(t, 3000);
   assert.equal(t.needAnotherKeepalive, true);
   onAuthenticatedPacketSent(t);
-  assert.equal(t.deadlines.sendKeepalive, null);
+  assert.equal(t.deadlines.sendKeepalive, NOT_ARMED);
 
   onHandshakeInitiated(t, 0, 300);
   assert.equal(t.deadlines.retransmitHandshake, REKEY_TIMEOUT_MS + 300);
   t.handshakeAttempts = 4;
   onHandshakeComplete(t);
-  assert.equal(t.deadlines.retransmitHandshake, null);
+  assert.equal(t.deadlines.retransmitHandshake, NOT_ARMED);
   assert.equal(t.handshakeAttempts, 0);
 
   onSessionDerived(t, 10);
   assert.equal(t.deadlines.zeroKeyMaterial, 10 + ZERO_KEY_MATERIAL_AFTER_MS);
   onAuthenticatedTraversal(t, 50);
-  assert.equal(t.deadlines.persistentKeepalive, null, "off unless configured");
+  assert.equal(t.deadlines.persistentKeepalive, NOT_ARMED, "off unless configured");
   setPersistentKeepalive(t, 50, 25_000);
   onAuthenticatedTraversal(t, 60);
   assert.equal(t.deadlines.persistentKeepalive, 25_060);
@@ -61,7 +62,7 @@ test("expiredTimers returns and stops exactly the due timers", () => {
   onSessionDerived(t, 0);
   assert.deepEqual(expiredTimers(t, REKEY_TIMEOUT_MS - 1), []);
   assert.deepEqual(expiredTimers(t, KEEPALIVE_TIMEOUT_MS), ["retransmitHandshake", "sendKeepalive"]);
-  assert.equal(t.deadlines.retransmitHandshake, null);
+  assert.equal(t.deadlines.retransmitHandshake, NOT_ARMED);
   assert.equal(nextTimerDeadline(t), ZERO_KEY_MATERIAL_AFTER_MS);
 });
 
@@ -86,6 +87,6 @@ test("every deadline armed is told to onArm, so a lower bound over all peers sta
     25_060,
   ]);
   for (const name of ["retransmitHandshake", "newHandshake", "zeroKeyMaterial"] as const) {
-    assert.ok(told.includes(t.deadlines[name]!), `${name}'s deadline was told`);
+    assert.ok(told.includes(t.deadlines[name]), `${name}'s deadline was told`);
   }
 });
