@@ -14,7 +14,8 @@
 // wiped, collected as garbage).
 
 import { createPrivateKey, createPublicKey, diffieHellman, generateKeyPairSync, type JsonWebKey, type KeyObject } from "node:crypto";
-import { x25519 as nobleX25519 } from "@noble/curves/ed25519.js";
+import { pow } from "@noble/curves/abstract/modular.js";
+import { montgomery } from "@noble/curves/abstract/montgomery.js";
 import type { RandomSource } from "./random-source.js";
 
 export const X25519_KEY_BYTES = 32;
@@ -45,10 +46,13 @@ export interface X25519 {
 // private key is already a valid scalar. Returns a clamped copy; `random32` is left untouched.
 export function clampPrivateKey(random32: Uint8Array): Uint8Array {
   requireKeyBytes("random32", random32);
-  const privateKey = random32.slice();
-  privateKey[0] = privateKey[0]! & 248;
-  privateKey[31] = (privateKey[31]! & 127) | 64;
-  return privateKey;
+  return clampInPlace(random32.slice());
+}
+
+function clampInPlace(scalar: Uint8Array): Uint8Array {
+  scalar[0] = scalar[0]! & 248;
+  scalar[31] = (scalar[31]! & 127) | 64;
+  return scalar;
 }
 
 // Static private keys stay imported (a device's, a coordinator's, a control client's): importing
@@ -190,6 +194,18 @@ export function createNodeX25519(): X25519 {
     },
   };
 }
+
+// The portable X25519: @noble/curves' RFC 7748 ladder over p = 2^255 − 19, built here from its
+// Montgomery module alone. Its ed25519 module (which exports the same function) also builds the
+// Edwards curve, FROST and OPRF and precomputes base-point tables when imported: ~8 MB more
+// resident in every daemon, which runs node:crypto's and would never call it.
+const CURVE25519_P = 2n ** 255n - 19n;
+const nobleX25519 = montgomery({
+  P: CURVE25519_P,
+  type: "x25519",
+  powPminus2: (x) => pow(x, CURVE25519_P - 2n, CURVE25519_P), // the inverse, by Fermat
+  adjustScalarBytes: clampInPlace,
+});
 
 // What @noble/curves throws for a low-order public key (it checks the u-coordinate before the
 // ladder, RFC 7748 §6.1, and the all-zero output after it).
